@@ -1,0 +1,134 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import { AppError } from './errors.js'
+import config, { type ConfigPluginOptions } from './plugins/external/config.js'
+import db from './plugins/external/db.js'
+import helmet from './plugins/external/helmet.js'
+import swagger from './plugins/external/swagger.js'
+import keysRepository from './plugins/app/keys/keys-repository.js'
+import auth from './plugins/app/auth.js'
+import areasRepository from './plugins/app/areas/areas-repository.js'
+import snapshotsRepository from './plugins/app/snapshots/snapshots-repository.js'
+import healthRoutes from './routes/health.js'
+import areaRoutes from './routes/v1/areas/index.js'
+import snapshotRoutes from './routes/v1/snapshots/index.js'
+
+export type AppOptions = ConfigPluginOptions
+
+/** Maps Fastify's own 4xx errors onto our codes. */
+const codeByStatus: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'invalid_rows',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+}
+
+/**
+ * The application factory: external plugins, then app plugins, then routes, with one error
+ * handler and one 404 handler. It never listens (services/server.ts and tests do that).
+ */
+export default async function app(fastify: FastifyInstance, options: AppOptions): Promise<void> {
+  await fastify.register(config, options)
+  await fastify.register(db)
+  await fastify.register(helmet)
+  await fastify.register(rateLimit, {
+    global: true,
+    max: fastify.config.rateLimit,
+    timeWindow: '1 minute',
+    // Per key when one is sent, else per client address.
+    keyGenerator: (request) => request.headers.authorization ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(
+        429,
+        'rate_limited',
+        `too many requests: at most ${context.max} per ${context.after}`,
+      ),
+  })
+  await fastify.register(underPressure, {
+    maxEventLoopDelay: 2000,
+    exposeStatusRoute: false,
+    pressureHandler: () => {
+      throw new AppError(
+        503,
+        'service_unavailable',
+        'the service is overloaded; retry shortly',
+        undefined,
+        {
+          'retry-after': '5',
+        },
+      )
+    },
+  })
+  await fastify.register(swagger)
+
+  await fastify.register(keysRepository)
+  await fastify.register(auth)
+  await fastify.register(areasRepository)
+  await fastify.register(snapshotsRepository)
+
+  await fastify.register(healthRoutes)
+  await fastify.register(areaRoutes, { prefix: '/v1' })
+  await fastify.register(snapshotRoutes, { prefix: '/v1' })
+
+  fastify.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.statusCode >= 500) request.log.error({ err: error }, error.message)
+      if (error.headers) reply.headers(error.headers)
+      return reply.code(error.statusCode).send({
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details === undefined ? {} : { details: error.details }),
+        },
+      })
+    }
+    const fastifyError = error as FastifyError
+    if (fastifyError.validation) {
+      return reply.code(400).send({
+        error: {
+          code: 'bad_request',
+          message: `invalid request: ${fastifyError.message}`,
+          details: fastifyError.validation.map((finding) => ({
+            in: fastifyError.validationContext,
+            path: finding.instancePath,
+            message: finding.message,
+          })),
+        },
+      })
+    }
+    const status = fastifyError.statusCode ?? 500
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({
+        error: { code: codeByStatus[status] ?? 'bad_request', message: fastifyError.message },
+      })
+    }
+    request.log.error(
+      { err: error, method: request.method, url: request.url, params: request.params },
+      'unhandled error',
+    )
+    return reply
+      .code(500)
+      .send({ error: { code: 'internal_error', message: 'an unexpected error occurred' } })
+  })
+
+  fastify.setNotFoundHandler(
+    { preHandler: fastify.rateLimit({ max: 60, timeWindow: '1 minute' }) },
+    (request, reply) => {
+      reply
+        .code(404)
+        .send({
+          error: {
+            code: 'not_found',
+            message: `no route ${request.method} ${request.url.split('?')[0]}`,
+          },
+        })
+    },
+  )
+}

@@ -1,0 +1,346 @@
+import { formatQuarter, parseQuarter, type Quarter } from '../../models/periods/quarter.js'
+import { areaCodePattern, municipalityCode } from '../domain/areas.js'
+
+/**
+ * The snapshot upload contract of DESIGN.md §1: its columns, what a valid cell is, and the
+ * errors a rejected upload lists (`{row, column, message}`, rows numbered as a spreadsheet or
+ * JSON element index + 1). CSV and JSON uploads both come through this one validator.
+ */
+export const snapshotColumns = [
+  'area_code',
+  'area_name',
+  'period',
+  'youth_population',
+  'early_school_leavers',
+  'halt_registrations',
+  'parental_debt',
+  'drug_offence_suspects',
+] as const
+
+export type SnapshotColumn = (typeof snapshotColumns)[number]
+
+export const countColumns = [
+  'early_school_leavers',
+  'halt_registrations',
+  'parental_debt',
+  'drug_offence_suspects',
+] as const
+
+export type CountColumn = (typeof countColumns)[number]
+
+export const requiredColumns = snapshotColumns.filter((column) => column !== 'area_name')
+
+/** A row that passed every rule, in canonical form. */
+export interface ValidSnapshotRow {
+  row: number
+  area_code: string
+  area_name: string | null
+  period: string
+  youth_population: number
+  early_school_leavers: number | null
+  halt_registrations: number | null
+  parental_debt: number | null
+  drug_offence_suspects: number | null
+}
+
+export interface RowError {
+  row: number
+  column: string | null
+  message: string
+}
+
+/** CBS's markers for "not delivered or suppressed at the source": stored as NULL, never as 0. */
+const missingMarkers = new Set(['', '.', 'x', '-99995', '-99997', '-99999999'])
+
+const maxInteger = 2_147_483_647
+
+function isMissing(value: unknown): boolean {
+  if (value === null || value === undefined) return true
+  if (typeof value === 'number') return missingMarkers.has(String(value))
+  if (typeof value === 'string') return missingMarkers.has(value.trim().toLowerCase())
+  return false
+}
+
+type ParsedInteger = { ok: true; value: number } | { ok: false; message: string }
+
+function parseWholeNumber(value: unknown): ParsedInteger {
+  let number: number
+  if (typeof value === 'number') {
+    number = value
+  } else if (typeof value === 'string' && /^[+-]?\d+(\.0*)?$/.test(value.trim())) {
+    number = Number(value.trim())
+  } else {
+    return { ok: false, message: `must be a whole number, got ${describe(value)}` }
+  }
+  if (!Number.isInteger(number))
+    return { ok: false, message: `must be a whole number, got ${describe(value)}` }
+  if (number < 0) return { ok: false, message: `must be 0 or more, got ${number}` }
+  if (number > maxInteger)
+    return { ok: false, message: `must be at most ${maxInteger}, got ${number}` }
+  return { ok: true, value: number }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value
+    return JSON.stringify(shown)
+  }
+  if (value !== null && typeof value === 'object')
+    return Array.isArray(value) ? 'a list' : 'an object'
+  return String(value)
+}
+
+function quarterIndex(value: Quarter): number {
+  return value.year * 4 + value.quarter - 1
+}
+
+export interface SnapshotValidatorOptions {
+  /** The current quarter (Europe/Amsterdam): later quarters are "in the future". */
+  currentQuarter: Quarter
+  /** Municipality the uploading key is limited to; undefined for admin keys. */
+  scope?: string
+}
+
+/**
+ * Validates one upload, header first, then row by row. It keeps the identity of every row seen
+ * so a duplicate `(area_code, period)` is blamed on its second occurrence.
+ */
+export class SnapshotValidator {
+  private readonly seen = new Set<string>()
+  private readonly currentIndex: number
+  private columns: SnapshotColumn[] = []
+
+  constructor(private readonly options: SnapshotValidatorOptions) {
+    this.currentIndex = quarterIndex(options.currentQuarter)
+  }
+
+  /**
+   * Checks the header (CSV) or the first object's keys (JSON): case-insensitive names, no
+   * unknown or repeated column, every column of DESIGN.md §1 but `area_name` present.
+   * Returns the canonical column per position (undefined for a rejected one) and the errors.
+   */
+  header(names: readonly string[]): {
+    columns: (SnapshotColumn | undefined)[]
+    errors: RowError[]
+  } {
+    const errors: RowError[] = []
+    const columns: (SnapshotColumn | undefined)[] = []
+    const present = new Set<SnapshotColumn>()
+    for (const rawName of names) {
+      const name = rawName.trim().toLowerCase()
+      if (!(snapshotColumns as readonly string[]).includes(name)) {
+        errors.push({
+          row: 1,
+          column: rawName,
+          message: `unknown column "${rawName}": only ${snapshotColumns.join(', ')} are accepted (no person-level or other data)`,
+        })
+        columns.push(undefined)
+      } else if (present.has(name as SnapshotColumn)) {
+        errors.push({ row: 1, column: name, message: `column "${name}" appears more than once` })
+        columns.push(undefined)
+      } else {
+        present.add(name as SnapshotColumn)
+        columns.push(name as SnapshotColumn)
+      }
+    }
+    for (const required of requiredColumns) {
+      if (!present.has(required)) {
+        errors.push({
+          row: 1,
+          column: required,
+          message: `required column "${required}" is missing`,
+        })
+      }
+    }
+    this.columns = columns.filter((column): column is SnapshotColumn => column !== undefined)
+    return { columns, errors }
+  }
+
+  /** The columns the header declared, in canonical names. */
+  get declaredColumns(): readonly SnapshotColumn[] {
+    return this.columns
+  }
+
+  /**
+   * Validates one row given as canonical column → raw value (string from CSV; number, string
+   * or null from JSON). Columns the header lacked are absent and reported by `header` already.
+   */
+  row(
+    rowNumber: number,
+    values: Partial<Record<SnapshotColumn, unknown>>,
+  ): { row?: ValidSnapshotRow; errors: RowError[]; outOfScope?: RowError } {
+    const errors: RowError[] = []
+    const fail = (column: SnapshotColumn, message: string) =>
+      errors.push({ row: rowNumber, column, message })
+
+    // area_code
+    let areaCode: string | undefined
+    const rawCode = values.area_code
+    if (isMissing(rawCode) || typeof rawCode !== 'string' || rawCode.trim() === '') {
+      if (typeof rawCode === 'string' || isMissing(rawCode))
+        fail('area_code', 'area_code is required')
+      else fail('area_code', `must be a CBS area code, got ${describe(rawCode)}`)
+    } else if (!areaCodePattern.test(rawCode.trim())) {
+      fail(
+        'area_code',
+        `${describe(rawCode)} is not a CBS area code (GM + 4 digits, WK + 6 digits or BU + 8 digits)`,
+      )
+    } else {
+      areaCode = rawCode.trim()
+    }
+
+    // area_name
+    let areaName: string | null = null
+    const rawName = values.area_name
+    if (rawName !== undefined && rawName !== null) {
+      if (typeof rawName !== 'string') fail('area_name', `must be text, got ${describe(rawName)}`)
+      else if (rawName.trim() !== '') areaName = rawName
+    }
+
+    // period
+    let period: string | undefined
+    const rawPeriod = values.period
+    if (typeof rawPeriod !== 'string' || rawPeriod.trim() === '') {
+      fail(
+        'period',
+        rawPeriod === undefined || rawPeriod === null || rawPeriod === ''
+          ? 'period is required'
+          : `must be a quarter like 2024Q3, got ${describe(rawPeriod)}`,
+      )
+    } else {
+      const quarter = parseQuarter(rawPeriod)
+      if (!quarter) {
+        fail(
+          'period',
+          `${describe(rawPeriod)} is not a quarter (use 2024Q3, 2024-Q3, 2024 Q3 or 2024KW03)`,
+        )
+      } else if (quarterIndex(quarter) > this.currentIndex) {
+        fail(
+          'period',
+          `${formatQuarter(quarter)} is in the future (the current quarter is ${formatQuarter(this.options.currentQuarter)})`,
+        )
+      } else {
+        period = formatQuarter(quarter)
+      }
+    }
+
+    // youth_population
+    let youthPopulation: number | undefined
+    if (isMissing(values.youth_population)) {
+      fail('youth_population', 'youth_population is required (a whole number of 0 or more)')
+    } else {
+      const parsed = parseWholeNumber(values.youth_population)
+      if (parsed.ok) youthPopulation = parsed.value
+      else fail('youth_population', `youth_population ${parsed.message}`)
+    }
+
+    // the four counts: empty or a CBS marker is NULL; else 0 ≤ value ≤ youth_population
+    const counts: Partial<Record<CountColumn, number | null>> = {}
+    for (const column of countColumns) {
+      const raw = values[column]
+      if (isMissing(raw)) {
+        counts[column] = null
+        continue
+      }
+      const parsed = parseWholeNumber(raw)
+      if (!parsed.ok) {
+        fail(column, `${column} ${parsed.message}`)
+      } else if (youthPopulation !== undefined && parsed.value > youthPopulation) {
+        fail(
+          column,
+          `${column} (${parsed.value}) is larger than youth_population (${youthPopulation})`,
+        )
+      } else {
+        counts[column] = parsed.value
+      }
+    }
+
+    // duplicate (area_code, period) inside this upload: blame the second occurrence's period
+    if (areaCode !== undefined && period !== undefined) {
+      const identity = `${areaCode}|${period}`
+      if (this.seen.has(identity)) {
+        fail(
+          'period',
+          `duplicate row for ${areaCode} in ${period}: each (area_code, period) may appear once per upload`,
+        )
+      } else {
+        this.seen.add(identity)
+      }
+    }
+
+    let outOfScope: RowError | undefined
+    if (
+      areaCode !== undefined &&
+      this.options.scope &&
+      municipalityCode(areaCode) !== this.options.scope
+    ) {
+      outOfScope = {
+        row: rowNumber,
+        column: 'area_code',
+        message: `${areaCode} is outside this key's municipality ${this.options.scope}`,
+      }
+    }
+
+    errors.sort(compareErrors)
+    if (
+      errors.length > 0 ||
+      areaCode === undefined ||
+      period === undefined ||
+      youthPopulation === undefined
+    ) {
+      return { errors, outOfScope }
+    }
+    return {
+      errors,
+      outOfScope,
+      row: {
+        row: rowNumber,
+        area_code: areaCode,
+        area_name: areaName,
+        period,
+        youth_population: youthPopulation,
+        early_school_leavers: counts.early_school_leavers ?? null,
+        halt_registrations: counts.halt_registrations ?? null,
+        parental_debt: counts.parental_debt ?? null,
+        drug_offence_suspects: counts.drug_offence_suspects ?? null,
+      },
+    }
+  }
+}
+
+/** Row first, then column name (a null column, the whole record, first). */
+export function compareErrors(a: RowError, b: RowError): number {
+  if (a.row !== b.row) return a.row - b.row
+  if (a.column === b.column) return 0
+  if (a.column === null) return -1
+  if (b.column === null) return 1
+  return a.column < b.column ? -1 : 1
+}
+
+/**
+ * Collects errors: counts all of them, keeps the first `limit` in row order
+ * (DESIGN.md §3: `details.total` and the first 1000).
+ */
+export class ErrorList {
+  total = 0
+  readonly kept: RowError[] = []
+  constructor(private readonly limit = 1000) {}
+
+  add(errors: readonly RowError[]): void {
+    for (const error of errors) {
+      this.total += 1
+      this.kept.push(error)
+    }
+    if (this.kept.length > this.limit * 2) this.trim()
+  }
+
+  private trim(): void {
+    this.kept.sort(compareErrors)
+    this.kept.length = Math.min(this.kept.length, this.limit)
+  }
+
+  get errors(): RowError[] {
+    this.trim()
+    return this.kept
+  }
+}

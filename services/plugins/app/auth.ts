@@ -1,0 +1,127 @@
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { forbidden, unauthorized } from '../../errors.js'
+import type { ApiKeyRow, Role } from './keys/keys-repository.js'
+
+/** Who is calling: the verified key's id, role and municipality scope (null for admins). */
+export interface Caller {
+  keyId: string
+  role: Role
+  municipality: string | null
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The admin key generated at this start (no AANWAS_ADMIN_KEY, no admin yet), shown once. */
+    generatedAdminKey: string | undefined
+    /** HMAC-SHA256 of an API key secret with the server secret. */
+    hashApiKey(secret: string): string
+    /** A new random API key secret (256 bits). */
+    newApiKeySecret(): string
+    /** Forgets cached verifications (after a revocation on this instance). */
+    forgetVerifiedKeys(): void
+    requireRole(...roles: Role[]): (request: FastifyRequest) => Promise<void>
+  }
+  interface FastifyRequest {
+    caller: Caller | null
+  }
+  interface FastifyContextConfig {
+    /** Routes that need no key: health, metrics, the dashboard's files. */
+    public?: boolean
+  }
+}
+
+/** How long a verified key is trusted before it is looked up again (DESIGN.md §5: at most 5 s). */
+const verifiedKeyTtlMs = 4000
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match ? match[1] : undefined
+}
+
+/**
+ * API key authentication: `Authorization: Bearer <key>` on every route but the public ones.
+ * Keys are stored as HMAC-SHA256 with the server secret and compared in constant time.
+ */
+export default fp(
+  async function auth(fastify: FastifyInstance) {
+    const { keysRepository, config } = fastify
+    const serverSecret =
+      config.keySecret ??
+      (await keysRepository.initSetting('key_secret', randomBytes(32).toString('hex')))
+
+    const hashApiKey = (secret: string) =>
+      createHmac('sha256', serverSecret).update(secret).digest('hex')
+    fastify.decorate('hashApiKey', hashApiKey)
+    fastify.decorate('newApiKeySecret', () => `aw_${randomBytes(32).toString('base64url')}`)
+
+    // Bootstrap: AANWAS_ADMIN_KEY is an admin key with exactly that secret; without it the
+    // first start (no admin key at all) generates one and the server prints it once.
+    let generatedAdminKey: string | undefined
+    if (config.adminKey) {
+      const hash = hashApiKey(config.adminKey)
+      if (!(await keysRepository.findActiveByHash(hash))) {
+        await keysRepository.insert({
+          id: randomUUID(),
+          key_hash: hash,
+          role: 'admin',
+          municipality: null,
+          label: 'AANWAS_ADMIN_KEY',
+          bootstrap: true,
+        })
+      }
+      await keysRepository.revokeOtherBootstrapKeys(hash)
+    } else if ((await keysRepository.countActiveAdmins()) === 0) {
+      generatedAdminKey = fastify.newApiKeySecret()
+      await keysRepository.insert({
+        id: randomUUID(),
+        key_hash: hashApiKey(generatedAdminKey),
+        role: 'admin',
+        municipality: null,
+        label: 'generated at first start',
+      })
+    }
+    fastify.decorate('generatedAdminKey', generatedAdminKey)
+
+    const verified = new Map<string, { key: ApiKeyRow; until: number }>()
+    fastify.decorate('forgetVerifiedKeys', () => verified.clear())
+
+    async function verify(secret: string): Promise<ApiKeyRow | undefined> {
+      const hash = hashApiKey(secret)
+      const cached = verified.get(hash)
+      if (cached && cached.until > Date.now()) return cached.key
+      const key = await keysRepository.findActiveByHash(hash)
+      // The lookup is by hash; compare once more in constant time so no timing depends on where
+      // two hashes first differ.
+      if (!key || !timingSafeEqual(Buffer.from(key.key_hash, 'hex'), Buffer.from(hash, 'hex'))) {
+        verified.delete(hash)
+        return undefined
+      }
+      if (verified.size > 10_000) verified.clear()
+      verified.set(hash, { key, until: Date.now() + verifiedKeyTtlMs })
+      return key
+    }
+
+    fastify.decorateRequest('caller', null)
+    fastify.addHook('onRequest', async (request) => {
+      if (request.routeOptions.config?.public || !request.url.startsWith('/v1')) return
+      const secret = bearerToken(request.headers.authorization)
+      if (!secret) throw unauthorized('an API key is required: send Authorization: Bearer <key>')
+      const key = await verify(secret)
+      if (!key) throw unauthorized('the API key is unknown or revoked')
+      request.caller = { keyId: key.id, role: key.role, municipality: key.municipality }
+    })
+
+    fastify.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {
+      if (!request.caller) throw unauthorized('an API key is required')
+      if (!roles.includes(request.caller.role)) {
+        throw forbidden(
+          `this needs a key with role ${roles.join(' or ')}; this key is ${request.caller.role}`,
+        )
+      }
+    })
+  },
+  { name: 'auth', dependencies: ['config', 'keys-repository'] },
+)

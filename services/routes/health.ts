@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@fastify/type-provider-typebox'
+import { createRequire } from 'node:module'
+import { ErrorSchema } from '../schemas/common.js'
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
+
+/** Liveness and readiness; no key needed. */
+const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['health'],
+        security: [],
+        response: {
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            version: Type.String(),
+            database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
+          }),
+        },
+      },
+    },
+    async () => ({ status: 'ok' as const, version, database: fastify.dbEngine }),
+  )
+
+  fastify.get(
+    '/health/ready',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['health'],
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await fastify.pingDatabase()
+        return { status: 'ready' as const }
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness check: database unreachable')
+        reply.header('retry-after', '5')
+        return reply
+          .code(503)
+          .send({
+            error: { code: 'service_unavailable', message: 'the database cannot be reached' },
+          })
+      }
+    },
+  )
+}
+
+export default healthRoutes

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto'
+import { Transform, type Readable } from 'node:stream'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@fastify/type-provider-typebox'
+import { canonicalQuarter } from '../../../../models/periods/quarter.js'
+import { assertAreaInScope } from '../../../domain/scope.js'
+import { rate } from '../../../domain/rates.js'
+import { AppError, badRequest, notFound, payloadTooLarge } from '../../../errors.js'
+import { importSnapshots } from '../../../jobs/import-snapshots.js'
+import { csvUploadRecords, jsonUploadRecords } from '../../../ingest/upload-records.js'
+import { AreaParamsSchema } from '../../../schemas/areas.js'
+import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
+import {
+  SnapshotHistoryQuerySchema,
+  SnapshotListSchema,
+  SnapshotUploadRowSchema,
+  UploadRejectionSchema,
+  UploadSummarySchema,
+  type Snapshot,
+} from '../../../schemas/snapshots.js'
+import type { StoredSnapshot } from '../../../plugins/app/snapshots/snapshots-repository.js'
+
+/** An ISO 8601 time that states its offset (`Z` or `±hh:mm`): `as_of` must not guess a zone. */
+const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i
+
+function parsePeriodParameter(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const period = canonicalQuarter(value)
+  if (!period) throw badRequest(`${name} must be a quarter like 2024Q3, got "${value}"`)
+  return period
+}
+
+/** Counts bytes and hashes them on the way to the parser; too many bytes is a 413. */
+function meteredStream(source: Readable, limitBytes: number) {
+  const hash = createHash('sha256')
+  let bytes = 0
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length
+      if (bytes > limitBytes) {
+        callback(
+          payloadTooLarge(
+            `the upload is larger than ${limitBytes / 1024 / 1024} MB (AANWAS_BODY_LIMIT_MB)`,
+          ),
+        )
+        return
+      }
+      hash.update(chunk)
+      callback(null, chunk)
+    },
+  })
+  source.on('error', (error) => meter.destroy(error))
+  source.pipe(meter)
+  return { stream: meter, checksum: () => hash.digest('hex') }
+}
+
+export function toSnapshotResource(row: StoredSnapshot, minBase: number): Snapshot {
+  const base = row.youth_population
+  return {
+    period: row.period,
+    youth_population: row.youth_population,
+    early_school_leavers: row.early_school_leavers,
+    halt_registrations: row.halt_registrations,
+    parental_debt: row.parental_debt,
+    drug_offence_suspects: row.drug_offence_suspects,
+    early_school_leaving_rate: rate(row.early_school_leavers, base),
+    halt_rate: rate(row.halt_registrations, base),
+    parental_debt_rate: rate(row.parental_debt, base),
+    drug_offence_rate: rate(row.drug_offence_suspects, base),
+    batch_id: row.batch_id,
+    recorded_at: new Date(row.recorded_at).toISOString(),
+    ...(base < minBase ? { unreliable: true } : {}),
+  }
+}
+
+const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { snapshotsRepository, areasRepository, config } = fastify
+
+  // CSV arrives as a stream and is parsed while it is read (csv-parse), never buffered whole.
+  fastify.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) =>
+    done(null, payload),
+  )
+
+  fastify.post(
+    '/snapshots',
+    {
+      bodyLimit: config.bodyLimitBytes,
+      preHandler: fastify.requireRole('analyst', 'admin'),
+      // The body is validated by hand, as CSV is: Fastify must neither coerce nor strip here.
+      validatorCompiler: () => () => true,
+      schema: {
+        tags: ['snapshots'],
+        summary: 'Upload quarterly snapshots (text/csv or a JSON array); all rows or none',
+        description:
+          'Columns (case-insensitive; CSV separated by , or ;): area_code, area_name (optional), period, ' +
+          'youth_population, early_school_leavers, halt_registrations, parental_debt, drug_offence_suspects. ' +
+          'Empty cells and the CBS markers . x -99995 -99997 -99999999 are stored as NULL.',
+        body: Type.Array(SnapshotUploadRowSchema),
+        response: {
+          201: UploadSummarySchema,
+          413: ErrorSchema,
+          415: ErrorSchema,
+          422: UploadRejectionSchema,
+          ...errorResponses,
+          403: Type.Union([UploadRejectionSchema, ErrorSchema]),
+        },
+      },
+    },
+    async (request, reply) => {
+      const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+      const caller = request.caller!
+      const common = {
+        keyId: caller.keyId,
+        scope: caller.municipality ?? undefined,
+        maxRows: config.maxRows,
+      }
+      let summary
+      if (contentType === 'text/csv' || contentType === 'application/csv') {
+        const metered = meteredStream(request.body as unknown as Readable, config.bodyLimitBytes)
+        summary = await importSnapshots(
+          fastify.knex,
+          snapshotsRepository,
+          csvUploadRecords(metered.stream),
+          {
+            ...common,
+            contentType: 'csv',
+            checksum: metered.checksum,
+          },
+        )
+      } else if (contentType === 'application/json') {
+        const checksum = () =>
+          createHash('sha256').update(JSON.stringify(request.body)).digest('hex')
+        summary = await importSnapshots(
+          fastify.knex,
+          snapshotsRepository,
+          jsonUploadRecords(request.body),
+          {
+            ...common,
+            contentType: 'json',
+            checksum,
+          },
+        )
+      } else {
+        throw new AppError(415, 'unsupported_media_type', 'send text/csv or application/json')
+      }
+      request.log.info({ batch: summary }, 'snapshots uploaded')
+      return reply.code(201).send(summary)
+    },
+  )
+
+  fastify.get(
+    '/areas/:code/snapshots',
+    {
+      schema: {
+        tags: ['snapshots'],
+        summary: "An area's own snapshot history: current values, or as known at as_of",
+        params: AreaParamsSchema,
+        querystring: SnapshotHistoryQuerySchema,
+        response: { 200: SnapshotListSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { code } = request.params
+      assertAreaInScope(request.caller, code)
+      const from = parsePeriodParameter('from', request.query.from)
+      const to = parsePeriodParameter('to', request.query.to)
+      let asOf: Date | undefined
+      if (request.query.as_of !== undefined) {
+        asOf = new Date(request.query.as_of)
+        if (!isoWithOffset.test(request.query.as_of) || Number.isNaN(asOf.getTime())) {
+          throw badRequest(
+            `as_of must be an ISO 8601 time with an offset, like 2025-01-01T00:00:00+01:00; got "${request.query.as_of}"`,
+          )
+        }
+      }
+      if (!(await areasRepository.find(code))) throw notFound(`no area ${code}`)
+      const { items, total } = await snapshotsRepository.history(code, {
+        from,
+        to,
+        asOf,
+        limit: request.query.limit,
+        offset: request.query.offset,
+      })
+      return { items: items.map((row) => toSnapshotResource(row, config.minBase)), total }
+    },
+  )
+}
+
+export default snapshotRoutes
