@@ -68,15 +68,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   })
   await fastify.register(swagger)
 
-  await fastify.register(keysRepository)
-  await fastify.register(auth)
-  await fastify.register(areasRepository)
-  await fastify.register(snapshotsRepository)
-
-  await fastify.register(healthRoutes)
-  await fastify.register(areaRoutes, { prefix: '/v1' })
-  await fastify.register(snapshotRoutes, { prefix: '/v1' })
-
+  // Handlers before any route plugin, so every encapsulated context inherits them.
   fastify.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, error.message)
@@ -121,14 +113,21 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   fastify.setNotFoundHandler(
     { preHandler: fastify.rateLimit({ max: 60, timeWindow: '1 minute' }) },
     (request, reply) => {
-      reply
-        .code(404)
-        .send({
-          error: {
-            code: 'not_found',
-            message: `no route ${request.method} ${request.url.split('?')[0]}`,
-          },
-        })
+      reply.code(404).send({
+        error: {
+          code: 'not_found',
+          message: `no route ${request.method} ${request.url.split('?')[0]}`,
+        },
+      })
     },
   )
+
+  await fastify.register(keysRepository)
+  await fastify.register(auth)
+  await fastify.register(areasRepository)
+  await fastify.register(snapshotsRepository)
+
+  await fastify.register(healthRoutes)
+  await fastify.register(areaRoutes, { prefix: '/v1' })
+  await fastify.register(snapshotRoutes, { prefix: '/v1' })
 }

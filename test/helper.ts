@@ -147,11 +147,3 @@ export async function buildTestApp(
     reset: () => resetTables(app.knex),
   }
 }
-
-/** CSV text from a header and rows. */
-export function csv(header: string, ...rows: string[]): string {
-  return [header, ...rows].join('\n') + '\n'
-}
-
-export const fullHeader =
-  'area_code,area_name,period,youth_population,early_school_leavers,halt_registrations,parental_debt,drug_offence_suspects'

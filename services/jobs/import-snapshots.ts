@@ -56,6 +56,7 @@ export async function importSnapshots(
     let columnsByPosition: (SnapshotColumn | undefined)[] = []
     let headerSeen = false
     let rows = 0
+    let unreadableRows = 0
     try {
       for await (const record of records) {
         if (record.kind === 'header') {
@@ -66,6 +67,7 @@ export async function importSnapshots(
           continue
         }
         if (record.kind === 'error') {
+          if (record.row > 1) unreadableRows += 1
           errors.add([{ row: record.row, column: record.column, message: record.message }])
           continue
         }
@@ -93,7 +95,7 @@ export async function importSnapshots(
           areaNames.set(checked.row.area_code, checked.row.area_name ?? known ?? null)
         }
       }
-      if (rows === 0) {
+      if (rows === 0 && unreadableRows === 0) {
         errors.add([
           {
             row: 1,
