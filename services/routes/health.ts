@@ -43,11 +43,9 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       } catch (error) {
         request.log.warn({ err: error }, 'readiness check: database unreachable')
         reply.header('retry-after', '5')
-        return reply
-          .code(503)
-          .send({
-            error: { code: 'service_unavailable', message: 'the database cannot be reached' },
-          })
+        return reply.code(503).send({
+          error: { code: 'service_unavailable', message: 'the database cannot be reached' },
+        })
       }
     },
   )

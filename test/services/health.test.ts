@@ -1,5 +1,7 @@
 import t from 'tap'
-import { buildTestApp, engines } from '../helper.js'
+import { buildTestApp, engines, freshPostgresUrl, testConfig } from '../helper.js'
+import { startTcpProxy } from '../support/tcp-proxy.js'
+import { buildServer } from '../../services/server.js'
 
 for (const engine of engines) {
   t.test(engine, async (t) => {
@@ -23,5 +25,81 @@ for (const engine of engines) {
         t.same(response.json(), { status: 'ready' })
       })
     })
+
+    t.test('GET /docs', async (t) => {
+      t.test(
+        'when the OpenAPI document is asked for, then it lists the routes without a key',
+        async (t) => {
+          const response = await app.inject({ method: 'GET', url: '/docs/json' })
+          t.equal(response.statusCode, 200)
+          t.ok(response.json().paths['/v1/snapshots'])
+          t.ok(response.json().paths['/v1/areas/{code}/snapshots'])
+        },
+      )
+    })
+
+    t.test('unknown routes', async (t) => {
+      t.test('when a route does not exist, then 404 in the error shape', async (t) => {
+        const response = await app.inject({ method: 'GET', url: '/v1/nothing-here' })
+        t.equal(response.statusCode, 404)
+        t.equal(response.json().error.code, 'not_found')
+      })
+    })
   })
 }
+
+t.test('GET /health/ready on the embedded engine', async (t) => {
+  t.test(
+    'when the ping fails, then 503 with Retry-After, and ready again when it answers',
+    async (t) => {
+      const { app } = await buildTestApp(t, 'pglite')
+      const pglite = app.database.pglite!
+      const query = pglite.query.bind(pglite)
+      pglite.query = (async () => {
+        throw new Error('simulated: the embedded database does not answer')
+      }) as typeof pglite.query
+      const down = await app.inject({ method: 'GET', url: '/health/ready' })
+      t.equal(down.statusCode, 503)
+      t.equal(down.headers['retry-after'], '5')
+      t.equal(down.json().error.code, 'service_unavailable')
+      pglite.query = query
+      const up = await app.inject({ method: 'GET', url: '/health/ready' })
+      t.equal(up.statusCode, 200)
+    },
+  )
+})
+
+t.test(
+  'GET /health/ready on PostgreSQL',
+  { skip: !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL is not set' },
+  async (t) => {
+    t.test(
+      'when the connection to the server is cut, then 503, and it recovers by itself',
+      async (t) => {
+        const url = new URL(await freshPostgresUrl(t))
+        const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432))
+        t.teardown(() => proxy.close())
+        url.hostname = '127.0.0.1'
+        url.port = String(proxy.port)
+        const app = await buildServer({
+          overrides: { ...testConfig, databaseUrl: url.toString() },
+          logger: false,
+        })
+        t.teardown(() => app.close())
+
+        t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200)
+        proxy.cut()
+        const down = await app.inject({ method: 'GET', url: '/health/ready' })
+        t.equal(down.statusCode, 503)
+        t.equal(down.json().error.code, 'service_unavailable')
+        proxy.restore()
+        let status = 0
+        for (let attempt = 0; attempt < 20 && status !== 200; attempt += 1) {
+          status = (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode
+          if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+        t.equal(status, 200, 'ready again without a restart')
+      },
+    )
+  },
+)

@@ -106,7 +106,8 @@ export default fp(
 
     fastify.decorateRequest('caller', null)
     fastify.addHook('onRequest', async (request) => {
-      if (request.routeOptions.config?.public || !request.url.startsWith('/v1')) return
+      if (request.is404 || request.routeOptions.config?.public || !request.url.startsWith('/v1'))
+        return
       const secret = bearerToken(request.headers.authorization)
       if (!secret) throw unauthorized('an API key is required: send Authorization: Bearer <key>')
       const key = await verify(secret)
