@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import * as createAreas from './20261125000000_create_areas.js'
 import * as createApiKeys from './20261125000100_create_api_keys.js'
 import * as createSnapshots from './20261125000200_create_snapshots.js'
+import * as createAuditLog from './20261125000300_create_audit_log.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -17,6 +18,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000000_create_areas', createAreas],
   ['20261125000100_create_api_keys', createApiKeys],
   ['20261125000200_create_snapshots', createSnapshots],
+  ['20261125000300_create_audit_log', createAuditLog],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

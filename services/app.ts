@@ -8,11 +8,14 @@ import helmet from './plugins/external/helmet.js'
 import swagger from './plugins/external/swagger.js'
 import keysRepository from './plugins/app/keys/keys-repository.js'
 import auth from './plugins/app/auth.js'
+import audit from './plugins/app/audit/audit.js'
 import areasRepository from './plugins/app/areas/areas-repository.js'
 import snapshotsRepository from './plugins/app/snapshots/snapshots-repository.js'
 import healthRoutes from './routes/health.js'
 import areaRoutes from './routes/v1/areas/index.js'
 import snapshotRoutes from './routes/v1/snapshots/index.js'
+import keyRoutes from './routes/v1/keys/index.js'
+import auditRoutes from './routes/v1/audit/index.js'
 
 export type AppOptions = ConfigPluginOptions
 
@@ -124,10 +127,13 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
 
   await fastify.register(keysRepository)
   await fastify.register(auth)
+  await fastify.register(audit)
   await fastify.register(areasRepository)
   await fastify.register(snapshotsRepository)
 
   await fastify.register(healthRoutes)
   await fastify.register(areaRoutes, { prefix: '/v1' })
   await fastify.register(snapshotRoutes, { prefix: '/v1' })
+  await fastify.register(keyRoutes, { prefix: '/v1' })
+  await fastify.register(auditRoutes, { prefix: '/v1' })
 }

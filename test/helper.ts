@@ -123,9 +123,10 @@ export interface TestApp {
 }
 
 /** Tables emptied between tests, children first. */
-const dataTables = ['snapshots', 'upload_batches', 'areas']
+const dataTables = ['snapshots', 'upload_batches', 'areas', 'audit_log']
 
-export async function resetTables(knex: Knex): Promise<void> {
+export async function resetTables(knex: Knex, flushAudit?: () => Promise<void>): Promise<void> {
+  if (flushAudit) await flushAudit()
   await knex.raw(`TRUNCATE ${dataTables.join(', ')} CASCADE`)
   await knex('api_keys').where({ bootstrap: false }).delete()
 }
@@ -144,6 +145,26 @@ export async function buildTestApp(
     engine,
     config,
     admin: { authorization: `Bearer ${config.adminKey}` },
-    reset: () => resetTables(app.knex),
+    reset: () => resetTables(app.knex, app.flushAudit),
   }
+}
+
+export type Role = 'viewer' | 'analyst' | 'admin'
+
+/** Creates an API key through the API; returns its id and an Authorization header. */
+export async function createKey(
+  app: FastifyInstance,
+  admin: { authorization: string },
+  role: Role,
+  municipality?: string,
+): Promise<{ id: string; key: string; headers: { authorization: string } }> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/keys',
+    headers: admin,
+    payload: { role, ...(municipality ? { municipality } : {}) },
+  })
+  if (response.statusCode !== 201) throw new Error(`createKey failed: ${response.body}`)
+  const { id, key } = response.json() as { id: string; key: string }
+  return { id, key, headers: { authorization: `Bearer ${key}` } }
 }

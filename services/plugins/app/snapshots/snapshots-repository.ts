@@ -279,6 +279,32 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
     },
 
     /**
+     * The rows of every neighbourhood under `parentCode` at the given periods (current, or as
+     * valid at `asOf`): the table that secondary suppression works on.
+     */
+    async siblingsAt(
+      parentCode: string,
+      periods: readonly string[],
+      asOf?: Date,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<StoredSnapshot[]> {
+      if (periods.length === 0) return []
+      const query = trx('snapshots as s')
+        .join('areas as a', 'a.area_code', 's.area_code')
+        .where('a.parent_code', parentCode)
+        .where('a.level', 'neighbourhood')
+        .whereIn('s.period', periods as string[])
+      if (asOf) {
+        query
+          .where('s.valid_from', '<=', asOf)
+          .andWhere((valid) => valid.whereNull('s.valid_to').orWhere('s.valid_to', '>', asOf))
+      } else {
+        query.whereNull('s.valid_to')
+      }
+      return (await query.select(snapshotSelect.map((column) => `s.${column}`))) as StoredSnapshot[]
+    },
+
+    /**
      * An area's own snapshot history, one row per period: the current revision, or the one
      * valid at `asOf`. `from` and `to` are inclusive canonical quarters.
      */

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { canonicalQuarter } from '../../../../models/periods/quarter.js'
 import { assertAreaInScope } from '../../../domain/scope.js'
-import { rate } from '../../../domain/rates.js'
+import { exactSnapshots, viewerSnapshots } from '../../../domain/snapshot-disclosure.js'
 import { AppError, badRequest, notFound, payloadTooLarge } from '../../../errors.js'
 import { importSnapshots } from '../../../jobs/import-snapshots.js'
 import { csvUploadRecords, jsonUploadRecords } from '../../../ingest/upload-records.js'
@@ -16,9 +16,7 @@ import {
   SnapshotUploadRowSchema,
   UploadRejectionSchema,
   UploadSummarySchema,
-  type Snapshot,
 } from '../../../schemas/snapshots.js'
-import type { StoredSnapshot } from '../../../plugins/app/snapshots/snapshots-repository.js'
 
 /** An ISO 8601 time that states its offset (`Z` or `±hh:mm`): `as_of` must not guess a zone. */
 const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i
@@ -52,25 +50,6 @@ function meteredStream(source: Readable, limitBytes: number) {
   source.on('error', (error) => meter.destroy(error))
   source.pipe(meter)
   return { stream: meter, checksum: () => hash.digest('hex') }
-}
-
-export function toSnapshotResource(row: StoredSnapshot, minBase: number): Snapshot {
-  const base = row.youth_population
-  return {
-    period: row.period,
-    youth_population: row.youth_population,
-    early_school_leavers: row.early_school_leavers,
-    halt_registrations: row.halt_registrations,
-    parental_debt: row.parental_debt,
-    drug_offence_suspects: row.drug_offence_suspects,
-    early_school_leaving_rate: rate(row.early_school_leavers, base),
-    halt_rate: rate(row.halt_registrations, base),
-    parental_debt_rate: rate(row.parental_debt, base),
-    drug_offence_rate: rate(row.drug_offence_suspects, base),
-    batch_id: row.batch_id,
-    recorded_at: new Date(row.recorded_at).toISOString(),
-    ...(base < minBase ? { unreliable: true } : {}),
-  }
 }
 
 const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -173,7 +152,8 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           )
         }
       }
-      if (!(await areasRepository.find(code))) throw notFound(`no area ${code}`)
+      const area = await areasRepository.find(code)
+      if (!area) throw notFound(`no area ${code}`)
       const { items, total } = await snapshotsRepository.history(code, {
         from,
         to,
@@ -181,7 +161,19 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         limit: request.query.limit,
         offset: request.query.offset,
       })
-      return { items: items.map((row) => toSnapshotResource(row, config.minBase)), total }
+      if (request.caller?.role === 'viewer') {
+        const table =
+          area.level === 'neighbourhood' && area.parent_code
+            ? await snapshotsRepository.siblingsAt(
+                area.parent_code,
+                items.map((row) => row.period),
+                asOf,
+              )
+            : items
+        return { items: viewerSnapshots(code, items, table, config), total }
+      }
+      request.audit = { exactRead: true, areaCode: code, rows: items.length }
+      return { items: exactSnapshots(items, config), total }
     },
   )
 }

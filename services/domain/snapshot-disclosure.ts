@@ -1,0 +1,95 @@
+import type { Snapshot } from '../schemas/snapshots.js'
+import type { StoredSnapshot } from '../plugins/app/snapshots/snapshots-repository.js'
+import { rate } from './rates.js'
+import {
+  discloseForViewer,
+  flagUnreliable,
+  type DisclosureSpec,
+  type DisclosureThresholds,
+} from './disclosure.js'
+
+type SnapshotWithArea = Snapshot & { area_code: string }
+
+/** How a snapshot's fields relate for disclosure control: each rate comes from its count. */
+export const snapshotDisclosureSpec: DisclosureSpec<SnapshotWithArea> = {
+  counts: ['early_school_leavers', 'halt_registrations', 'parental_debt', 'drug_offence_suspects'],
+  populations: ['youth_population'],
+  derived: [
+    {
+      field: 'early_school_leaving_rate',
+      from: ['early_school_leavers'],
+      base: (row) => row.youth_population,
+    },
+    { field: 'halt_rate', from: ['halt_registrations'], base: (row) => row.youth_population },
+    { field: 'parental_debt_rate', from: ['parental_debt'], base: (row) => row.youth_population },
+    {
+      field: 'drug_offence_rate',
+      from: ['drug_offence_suspects'],
+      base: (row) => row.youth_population,
+    },
+  ],
+  group: (row) => row.period,
+  identity: (row) => row.area_code,
+}
+
+/** The API shape of a stored row, rates computed from the exact counts. */
+export function snapshotResource(row: StoredSnapshot): SnapshotWithArea {
+  const base = row.youth_population
+  return {
+    area_code: row.area_code,
+    period: row.period,
+    youth_population: row.youth_population,
+    early_school_leavers: row.early_school_leavers,
+    halt_registrations: row.halt_registrations,
+    parental_debt: row.parental_debt,
+    drug_offence_suspects: row.drug_offence_suspects,
+    early_school_leaving_rate: rate(row.early_school_leavers, base),
+    halt_rate: rate(row.halt_registrations, base),
+    parental_debt_rate: rate(row.parental_debt, base),
+    drug_offence_rate: rate(row.drug_offence_suspects, base),
+    batch_id: row.batch_id,
+    recorded_at: new Date(row.recorded_at).toISOString(),
+  }
+}
+
+function withoutArea({
+  area_code: _area,
+  ...snapshot
+}: SnapshotWithArea & { suppressed?: string[]; unreliable?: boolean }): Snapshot {
+  return snapshot
+}
+
+/**
+ * Exact values flagged `unreliable` on a small base, for analysts and admins.
+ */
+export function exactSnapshots(
+  rows: readonly StoredSnapshot[],
+  thresholds: DisclosureThresholds,
+): Snapshot[] {
+  return flagUnreliable(rows.map(snapshotResource), snapshotDisclosureSpec, thresholds).map(
+    withoutArea,
+  )
+}
+
+/**
+ * A viewer's view of one area's rows. `table` holds the rows of every neighbourhood of the same
+ * district at the same periods (the area's own included) so secondary suppression sees the whole
+ * district; for districts and municipalities it is just the area's rows.
+ */
+export function viewerSnapshots(
+  areaCode: string,
+  rows: readonly StoredSnapshot[],
+  table: readonly StoredSnapshot[],
+  thresholds: DisclosureThresholds,
+): Snapshot[] {
+  const source = table.some((row) => row.area_code === areaCode) ? table : rows
+  const disclosed = discloseForViewer(
+    source.map(snapshotResource),
+    snapshotDisclosureSpec,
+    thresholds,
+  )
+  const byPeriod = new Map(
+    disclosed.filter((row) => row.area_code === areaCode).map((row) => [row.period, row]),
+  )
+  return rows.map((row) => withoutArea(byPeriod.get(row.period)!))
+}
