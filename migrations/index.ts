@@ -3,6 +3,7 @@ import * as createAreas from './20261125000000_create_areas.js'
 import * as createApiKeys from './20261125000100_create_api_keys.js'
 import * as createSnapshots from './20261125000200_create_snapshots.js'
 import * as createAuditLog from './20261125000300_create_audit_log.js'
+import * as createAreaGeometries from './20261125000400_create_area_geometries.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -19,6 +20,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000100_create_api_keys', createApiKeys],
   ['20261125000200_create_snapshots', createSnapshots],
   ['20261125000300_create_audit_log', createAuditLog],
+  ['20261125000400_create_area_geometries', createAreaGeometries],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -11,11 +11,13 @@ import auth from './plugins/app/auth.js'
 import audit from './plugins/app/audit/audit.js'
 import areasRepository from './plugins/app/areas/areas-repository.js'
 import snapshotsRepository from './plugins/app/snapshots/snapshots-repository.js'
+import geometriesRepository from './plugins/app/geometries/geometries-repository.js'
 import healthRoutes from './routes/health.js'
 import areaRoutes from './routes/v1/areas/index.js'
 import snapshotRoutes from './routes/v1/snapshots/index.js'
 import keyRoutes from './routes/v1/keys/index.js'
 import auditRoutes from './routes/v1/audit/index.js'
+import geometryRoutes from './routes/v1/geometries/index.js'
 
 export type AppOptions = ConfigPluginOptions
 
@@ -130,10 +132,12 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(audit)
   await fastify.register(areasRepository)
   await fastify.register(snapshotsRepository)
+  await fastify.register(geometriesRepository)
 
   await fastify.register(healthRoutes)
   await fastify.register(areaRoutes, { prefix: '/v1' })
   await fastify.register(snapshotRoutes, { prefix: '/v1' })
   await fastify.register(keyRoutes, { prefix: '/v1' })
   await fastify.register(auditRoutes, { prefix: '/v1' })
+  await fastify.register(geometryRoutes, { prefix: '/v1' })
 }

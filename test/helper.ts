@@ -123,7 +123,7 @@ export interface TestApp {
 }
 
 /** Tables emptied between tests, children first. */
-const dataTables = ['snapshots', 'upload_batches', 'areas', 'audit_log']
+const dataTables = ['snapshots', 'upload_batches', 'area_geometries', 'areas', 'audit_log']
 
 export async function resetTables(knex: Knex, flushAudit?: () => Promise<void>): Promise<void> {
   if (flushAudit) await flushAudit()

@@ -13,6 +13,7 @@ import {
 } from '../ingest/snapshot-validator.js'
 import type { UploadRecord } from '../ingest/upload-records.js'
 import type { SnapshotsRepository } from '../plugins/app/snapshots/snapshots-repository.js'
+import type { AreasRepository } from '../plugins/app/areas/areas-repository.js'
 import type { UploadSummary } from '../schemas/snapshots.js'
 
 export interface ImportSnapshotsOptions {
@@ -39,7 +40,7 @@ export function currentQuarterInAmsterdam(now: Date = new Date()) {
  */
 export async function importSnapshots(
   knex: Knex,
-  repository: SnapshotsRepository,
+  repositories: { snapshots: SnapshotsRepository; areas: AreasRepository },
   records: AsyncIterable<UploadRecord> | Iterable<UploadRecord>,
   options: ImportSnapshotsOptions,
 ): Promise<UploadSummary> {
@@ -47,6 +48,7 @@ export async function importSnapshots(
     currentQuarter: currentQuarterInAmsterdam(options.now),
     scope: options.scope,
   })
+  const repository = repositories.snapshots
   const errors = new ErrorList()
   const outOfScope = new ErrorList()
 
@@ -146,7 +148,7 @@ export async function importSnapshots(
       },
       trx,
     )
-    await repository.upsertAreas(areaNames, trx)
+    await repositories.areas.upsertAreas(areaNames, trx)
     const counts = await repository.mergeStaging(batchId, trx)
     await repository.finishBatch(batchId, counts, trx)
     return { batch_id: batchId, rows, ...counts }

@@ -5,7 +5,6 @@ import { from as copyFrom } from 'pg-copy-streams'
 import type { Writable } from 'node:stream'
 import type { DatabaseEngine } from '../../../db/open-database.js'
 import type { ValidSnapshotRow } from '../../../ingest/snapshot-validator.js'
-import { areaLevel, municipalityCode, parentCode, withAncestors } from '../../../domain/areas.js'
 
 /** A stored snapshot row as the API shows it (rates are computed on the way out). */
 export interface StoredSnapshot {
@@ -200,42 +199,6 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
         revised: 0,
         unchanged: 0,
       })
-    },
-
-    /**
-     * Creates every area of the upload and its ancestors (municipality, district) that does not
-     * exist yet, and updates a name that changed. Parents go first for the foreign key.
-     */
-    async upsertAreas(
-      names: ReadonlyMap<string, string | null>,
-      trx: Knex.Transaction,
-    ): Promise<void> {
-      const all = new Map<string, string | null>()
-      for (const [code, name] of names) {
-        for (const ancestor of withAncestors(code)) if (!all.has(ancestor)) all.set(ancestor, null)
-        all.set(code, name ?? all.get(code) ?? null)
-      }
-      const depth = { municipality: 0, district: 1, neighbourhood: 2 }
-      const rows = [...all]
-        .map(([code, name]) => ({
-          area_code: code,
-          area_name: name,
-          level: areaLevel(code),
-          parent_code: parentCode(code),
-          municipality_code: municipalityCode(code),
-        }))
-        .sort((a, b) => depth[a.level] - depth[b.level] || (a.area_code < b.area_code ? -1 : 1))
-      for (let start = 0; start < rows.length; start += 1000) {
-        await trx('areas')
-          .insert(rows.slice(start, start + 1000))
-          .onConflict('area_code')
-          .merge({
-            area_name: trx.raw('COALESCE(excluded.area_name, areas.area_name)'),
-            updated_at: trx.raw(
-              'CASE WHEN excluded.area_name IS DISTINCT FROM areas.area_name AND excluded.area_name IS NOT NULL THEN now() ELSE areas.updated_at END',
-            ),
-          })
-      }
     },
 
     /**

@@ -88,6 +88,7 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
       const caller = request.caller!
+      const repositories = { snapshots: snapshotsRepository, areas: areasRepository }
       const common = {
         keyId: caller.keyId,
         scope: caller.municipality ?? undefined,
@@ -98,7 +99,7 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         const metered = meteredStream(request.body as unknown as Readable, config.bodyLimitBytes)
         summary = await importSnapshots(
           fastify.knex,
-          snapshotsRepository,
+          repositories,
           csvUploadRecords(metered.stream),
           {
             ...common,
@@ -111,7 +112,7 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           createHash('sha256').update(JSON.stringify(request.body)).digest('hex')
         summary = await importSnapshots(
           fastify.knex,
-          snapshotsRepository,
+          repositories,
           jsonUploadRecords(request.body),
           {
             ...common,

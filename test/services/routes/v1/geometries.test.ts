@@ -1,0 +1,213 @@
+import t from 'tap'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { buildTestApp, createKey, engines, sharedDir } from '../../../helper.js'
+
+const denHaagBuurten = join(sharedDir, 'geo', 'denhaag_GM0518_buurten_2015.geojson')
+const gemeenten = join(sharedDir, 'geo', 'haaglanden_gemeenten_2015.geojson')
+const haveGeo = existsSync(denHaagBuurten) && existsSync(gemeenten)
+
+const square = (x: number, y: number) => ({
+  type: 'Polygon',
+  coordinates: [
+    [
+      [x, y],
+      [x + 0.01, y],
+      [x + 0.01, y + 0.01],
+      [x, y + 0.01],
+      [x, y],
+    ],
+  ],
+})
+
+for (const engine of engines) {
+  t.test(engine, async (t) => {
+    const { app, admin, reset } = await buildTestApp(t, engine)
+    t.beforeEach(() => reset())
+    const post = (body: unknown, query = '', headers: Record<string, string> = admin) =>
+      app.inject({
+        method: 'POST',
+        url: `/v1/geometries${query}`,
+        headers,
+        payload: body as object,
+      })
+
+    t.test('POST /v1/geometries', async (t) => {
+      t.test(
+        'when the real Den Haag neighbourhood boundaries are posted, then 114 areas with names and parents exist',
+        { skip: !haveGeo && `no ${denHaagBuurten}` },
+        async (t) => {
+          const response = await post(JSON.parse(readFileSync(denHaagBuurten, 'utf8')))
+          t.equal(response.statusCode, 201, response.body)
+          t.same(response.json(), { features: 114, inserted: 114, updated: 0 })
+          const area = await app.areasRepository.find('BU05180170')
+          t.same(area, {
+            area_code: 'BU05180170',
+            area_name: 'Oostduinen',
+            level: 'neighbourhood',
+            parent_code: 'WK051801',
+          })
+          const collection = (
+            await app.inject({
+              method: 'GET',
+              url: '/v1/geometries?municipality=GM0518',
+              headers: admin,
+            })
+          ).json()
+          t.equal(collection.type, 'FeatureCollection')
+          t.equal(collection.features.length, 114)
+          t.match(collection.features[0], {
+            type: 'Feature',
+            geometry: { type: /Polygon/ },
+            properties: { area_code: /^BU0518/, level: 'neighbourhood' },
+          })
+          const again = await post(JSON.parse(readFileSync(denHaagBuurten, 'utf8')))
+          t.same(again.json(), { features: 114, inserted: 0, updated: 114 })
+        },
+      )
+
+      t.test(
+        'when municipalities carry GM_CODE, then municipality areas are created',
+        { skip: !haveGeo && `no ${gemeenten}` },
+        async (t) => {
+          const response = await post(JSON.parse(readFileSync(gemeenten, 'utf8')))
+          t.equal(response.statusCode, 201)
+          t.equal((await app.areasRepository.find('GM0503'))?.area_name, 'Delft')
+        },
+      )
+
+      t.test(
+        'when codes are numbers in gemeentecode, then a 4-digit number becomes GM + it',
+        async (t) => {
+          const response = await post({
+            type: 'FeatureCollection',
+            features: [
+              {
+                type: 'Feature',
+                properties: { gemeentecode: 518, gemeentenaam: "'s-Gravenhage" },
+                geometry: square(4.3, 52.07),
+              },
+            ],
+          })
+          t.equal(response.statusCode, 201, response.body)
+          t.same(await app.areasRepository.find('GM0518'), {
+            area_code: 'GM0518',
+            area_name: "'s-Gravenhage",
+            level: 'municipality',
+            parent_code: null,
+          })
+        },
+      )
+
+      t.test(
+        'when BU_CODE and WK_CODE are both present, then BU_CODE wins; code_property overrides',
+        async (t) => {
+          const feature = {
+            type: 'Feature',
+            properties: { BU_CODE: 'BU05180101', WK_CODE: 'WK051801', BU_NAAM: 'Een' },
+            geometry: square(4.3, 52.07),
+          }
+          await post({ type: 'FeatureCollection', features: [feature] })
+          t.equal((await app.areasRepository.find('BU05180101'))?.level, 'neighbourhood')
+          await post(
+            {
+              type: 'FeatureCollection',
+              features: [{ ...feature, properties: { mycode: 'WK051802' } }],
+            },
+            '?code_property=mycode',
+          )
+          t.equal((await app.areasRepository.find('WK051802'))?.level, 'district')
+        },
+      )
+
+      t.test(
+        'when a feature has no code or no polygon, then 422 names the feature and nothing is stored',
+        async (t) => {
+          const response = await post({
+            type: 'FeatureCollection',
+            features: [
+              {
+                type: 'Feature',
+                properties: { BU_CODE: 'BU05180101' },
+                geometry: square(4.3, 52.07),
+              },
+              { type: 'Feature', properties: { name: 'nothing' }, geometry: square(4.3, 52.07) },
+              {
+                type: 'Feature',
+                properties: { BU_CODE: 'BU05180102' },
+                geometry: { type: 'Point', coordinates: [4.3, 52.07] },
+              },
+            ],
+          })
+          t.equal(response.statusCode, 422)
+          t.match(response.json().error.details.errors, [
+            { row: 2 },
+            { row: 3, column: 'geometry' },
+          ])
+          t.notOk(await app.areasRepository.find('BU05180101'))
+        },
+      )
+
+      t.test('when the body is not a FeatureCollection, then 422', async (t) => {
+        t.equal((await post({ type: 'Feature' })).statusCode, 422)
+      })
+
+      t.test('when an analyst posts boundaries, then 403', async (t) => {
+        const analyst = await createKey(app, admin, 'analyst', 'GM0518')
+        const response = await post(
+          { type: 'FeatureCollection', features: [] },
+          '',
+          analyst.headers,
+        )
+        t.equal(response.statusCode, 403)
+      })
+    })
+
+    t.test('GET /v1/geometries', async (t) => {
+      t.test(
+        'when a scoped viewer asks without a municipality, then only its own areas come back',
+        async (t) => {
+          await post({
+            type: 'FeatureCollection',
+            features: [
+              {
+                type: 'Feature',
+                properties: { BU_CODE: 'BU05180101' },
+                geometry: square(4.3, 52.07),
+              },
+              {
+                type: 'Feature',
+                properties: { BU_CODE: 'BU05990101' },
+                geometry: square(4.4, 51.9),
+              },
+            ],
+          })
+          const viewer = await createKey(app, admin, 'viewer', 'GM0599')
+          const response = await app.inject({
+            method: 'GET',
+            url: '/v1/geometries',
+            headers: viewer.headers,
+          })
+          t.same(
+            response
+              .json()
+              .features.map(
+                (feature: { properties: { area_code: string } }) => feature.properties.area_code,
+              ),
+            ['BU05990101'],
+          )
+          t.equal(
+            (
+              await app.inject({
+                method: 'GET',
+                url: '/v1/geometries?municipality=GM0518',
+                headers: viewer.headers,
+              })
+            ).statusCode,
+            403,
+          )
+        },
+      )
+    })
+  })
+}
