@@ -1,0 +1,126 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { existsSync } from 'node:fs'
+import { freshDataDir, sharedDir, testAdminKey } from '../helper.js'
+import { csv } from '../support/snapshot-fixtures.js'
+
+const cli = fileURLToPath(new URL('../../bin/aanwas.js', import.meta.url))
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function run(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        AANWAS_URL: '',
+        AANWAS_API_KEY: '',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+const header =
+  'area_code,period,youth_population,early_school_leavers,halt_registrations,parental_debt,drug_offence_suspects'
+
+t.test('aanwas import', async (t) => {
+  const dataDir = await freshDataDir(t)
+  const env = { AANWAS_DATA_DIR: dataDir, AANWAS_ADMIN_KEY: testAdminKey }
+  const good = join(dataDir, 'good.csv')
+  const bad = join(dataDir, 'bad.csv')
+  writeFileSync(good, csv(header, 'BU05180101,2024Q1,100,1,2,3,4', 'BU05180102,2024Q1,100,1,2,3,4'))
+  writeFileSync(bad, csv(header, 'BU05180101,2024Q1,100,1,2,3,4', 'BU05180102,2024Q1,10,1,2,3,40'))
+
+  t.test('when a file has a bad row, then it prints the row errors and exits 1', async (t) => {
+    const result = await run(['import', bad], env)
+    t.equal(result.code, 1, result.stderr)
+    t.match(result.stderr, /row 3, column drug_offence_suspects: .*larger than youth_population/)
+  })
+
+  t.test('when the file is good, then it prints the summary and exits 0', async (t) => {
+    const result = await run(['import', good], env)
+    t.equal(result.code, 0, result.stderr)
+    t.match(JSON.parse(result.stdout), { rows: 2, inserted: 2 })
+  })
+
+  t.test('when the file does not exist or the command is unknown, then exit 2', async (t) => {
+    t.equal((await run(['import', join(dataDir, 'missing.csv')], env)).code, 2)
+    t.equal((await run(['frobnicate'], env)).code, 2)
+  })
+
+  t.test('when the database cannot be reached, then exit 3', async (t) => {
+    const result = await run(['import', good], {
+      ...env,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+    })
+    t.equal(result.code, 3)
+    t.match(result.stderr, /cannot be reached/)
+  })
+
+  t.test(
+    'when a running service holds the data directory, then exit 3 naming the process',
+    async (t) => {
+      // This test process plays the service: its pid is alive and not the CLI's.
+      writeFileSync(join(dataDir, 'aanwas.lock'), String(process.pid))
+      t.teardown(() => writeFileSync(join(dataDir, 'aanwas.lock'), ''))
+      const result = await run(['import', good], env)
+      t.equal(result.code, 3)
+      t.match(result.stderr, new RegExp(`in use by process ${process.pid}`))
+    },
+  )
+})
+
+t.test('aanwas import-geo, keys create and demo', async (t) => {
+  const dataDir = await freshDataDir(t)
+  const env = { AANWAS_DATA_DIR: dataDir, AANWAS_ADMIN_KEY: testAdminKey }
+  const wijken = join(sharedDir, 'geo', 'denhaag_GM0518_wijken_2015.geojson')
+
+  t.test(
+    'when the Den Haag districts are imported, then 44 features are stored',
+    { skip: !existsSync(wijken) && `no ${wijken}` },
+    async (t) => {
+      const result = await run(['import-geo', wijken], env)
+      t.equal(result.code, 0, result.stderr)
+      t.same(JSON.parse(result.stdout), { features: 44, inserted: 44, updated: 0 })
+    },
+  )
+
+  t.test(
+    'when a key is created, then it is printed once; a bad role is a usage error',
+    async (t) => {
+      const result = await run(
+        ['keys', 'create', '--role', 'viewer', '--municipality', 'GM0518'],
+        env,
+      )
+      t.equal(result.code, 0, result.stderr)
+      t.match(JSON.parse(result.stdout), { id: /^[0-9a-f-]{36}$/, key: /^aw_/ })
+      t.equal((await run(['keys', 'create', '--role', 'boss'], env)).code, 2)
+    },
+  )
+
+  t.test(
+    'when demo is run on an empty database, then it loads; a second run does nothing',
+    async (t) => {
+      const first = await run(['demo'], env)
+      t.equal(first.code, 0, first.stderr)
+      t.match(JSON.parse(first.stdout), { loaded: true, neighbourhoods: 96, snapshots: 3840 })
+      const second = await run(['demo'], env)
+      t.match(JSON.parse(second.stdout), { loaded: false })
+    },
+  )
+})
