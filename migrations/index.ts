@@ -4,6 +4,7 @@ import * as createApiKeys from './20261125000100_create_api_keys.js'
 import * as createSnapshots from './20261125000200_create_snapshots.js'
 import * as createAuditLog from './20261125000300_create_audit_log.js'
 import * as createAreaGeometries from './20261125000400_create_area_geometries.js'
+import * as snapshotsBulkLoad from './20261125000500_snapshots_bulk_load.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -21,6 +22,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000200_create_snapshots', createSnapshots],
   ['20261125000300_create_audit_log', createAuditLog],
   ['20261125000400_create_area_geometries', createAreaGeometries],
+  ['20261125000500_snapshots_bulk_load', snapshotsBulkLoad],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

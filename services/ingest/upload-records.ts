@@ -9,7 +9,8 @@ import { parse, CsvError } from 'csv-parse'
  */
 export type UploadRecord =
   | { kind: 'header'; names: string[] }
-  | { kind: 'row'; row: number; values: Record<string, unknown>; fieldCount?: number }
+  | { kind: 'row'; row: number; values: Record<string, unknown> }
+  | { kind: 'fields'; row: number; fields: string[] }
   | { kind: 'error'; row: number; column: string | null; message: string }
 
 /** U+FFFD is what the decoder leaves where the bytes were not valid UTF-8. */
@@ -107,12 +108,7 @@ export async function* csvUploadRecords(input: Readable): AsyncGenerator<UploadR
         }
         continue
       }
-      yield {
-        kind: 'row',
-        row: recordNumber,
-        values: Object.fromEntries(fields.map((field, index) => [index, field])),
-        fieldCount: fields.length,
-      }
+      yield { kind: 'fields', row: recordNumber, fields }
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error

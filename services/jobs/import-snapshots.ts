@@ -81,13 +81,7 @@ export async function importSnapshots(
             `the upload has more than ${options.maxRows} rows (AANWAS_MAX_ROWS)`,
           )
         }
-        const values = canonicalValues(
-          record,
-          columnsByPosition,
-          validator.declaredColumns,
-          errors,
-          options.contentType,
-        )
+        const values = canonicalValues(record, columnsByPosition, validator.declaredColumns, errors)
         const checked = validator.row(record.row, values)
         errors.add(checked.errors)
         if (checked.outOfScope) outOfScope.add([checked.outOfScope])
@@ -156,22 +150,22 @@ export async function importSnapshots(
 }
 
 /**
- * Maps a record's raw values to canonical column names. CSV values come by position (the header
+ * Maps a record's raw values to canonical column names. CSV fields come by position (the header
  * decided the names); JSON keys are matched case-insensitively, and an unknown or absent key in
  * any element is an error at that element.
  */
 function canonicalValues(
-  record: Extract<UploadRecord, { kind: 'row' }>,
+  record: Extract<UploadRecord, { kind: 'row' | 'fields' }>,
   columnsByPosition: readonly (SnapshotColumn | undefined)[],
   declared: readonly SnapshotColumn[],
   errors: ErrorList,
-  contentType: 'csv' | 'json',
 ): Partial<Record<SnapshotColumn, unknown>> {
   const values: Partial<Record<SnapshotColumn, unknown>> = {}
-  if (contentType === 'csv') {
-    columnsByPosition.forEach((column, position) => {
-      if (column) values[column] = record.values[position]
-    })
+  if (record.kind === 'fields') {
+    for (let position = 0; position < columnsByPosition.length; position += 1) {
+      const column = columnsByPosition[position]
+      if (column) values[column] = record.fields[position]
+    }
     return values
   }
   const present = new Set<string>()

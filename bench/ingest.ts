@@ -1,0 +1,117 @@
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs'
+import { once } from 'node:events'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import { scratchDatabase, startService } from './support.js'
+import { withBaseline, type Benchmark } from './types.js'
+
+const header =
+  'area_code,area_name,period,youth_population,early_school_leavers,halt_registrations,parental_debt,drug_offence_suspects\n'
+
+/** Writes `areas` neighbourhoods × 48 quarters (2013Q1–2024Q4) of plausible rows. */
+async function writeSnapshotCsv(path: string, areas: number): Promise<number> {
+  const out = createWriteStream(path)
+  out.write(header)
+  let seed = 12345
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed / 0x7fffffff
+  }
+  let rows = 0
+  let buffer = ''
+  for (let area = 0; area < areas; area += 1) {
+    const municipality = 100 + Math.floor(area / 50)
+    const code = `BU${String(municipality).padStart(4, '0')}${String(Math.floor((area % 50) / 10) + 1).padStart(2, '0')}${String((area % 10) + 1).padStart(2, '0')}`
+    const population = 50 + Math.floor(random() * 900)
+    for (let year = 2013; year <= 2024; year += 1) {
+      for (let quarter = 1; quarter <= 4; quarter += 1) {
+        const count = (share: number) => Math.floor(population * share * random())
+        buffer += `${code},Buurt ${area},${year}Q${quarter},${population},${count(0.08)},${count(0.05)},${count(0.3)},${count(0.02)}\n`
+        rows += 1
+      }
+    }
+    if (buffer.length > 1 << 16) {
+      if (!out.write(buffer)) await once(out, 'drain')
+      buffer = ''
+    }
+  }
+  out.end(buffer)
+  await once(out, 'finish')
+  return rows
+}
+
+/**
+ * `ingest_rows_per_s` and `ingest_peak_rss_mb` (DESIGN.md §4): the CSV through
+ * `POST /v1/snapshots` of a separate service process into an empty PostgreSQL store, timed from
+ * request start to the 201 after commit; baseline a plain COPY of the same file into an
+ * unindexed table with the same columns, in the same run.
+ */
+const ingestBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
+  const areas = scale === 'small' ? 1000 : 15000
+  const directory = mkdtempSync(join(tmpdir(), 'aanwas-bench-'))
+  const file = join(directory, 'snapshots.csv')
+  const database = await scratchDatabase(serverUrl)
+  try {
+    log(`ingest: writing ${areas * 48} rows`)
+    const rows = await writeSnapshotCsv(file, areas)
+
+    log('ingest: baseline COPY into an unindexed table')
+    const client = new pg.Client({ connectionString: database.url })
+    await client.connect()
+    await client.query(`CREATE TABLE copy_baseline (
+      area_code text, area_name text, period text, youth_population integer, early_school_leavers integer,
+      halt_registrations integer, parental_debt integer, drug_offence_suspects integer)`)
+    const copyStart = performance.now()
+    await pipeline(
+      createReadStream(file),
+      client.query(copyFrom('COPY copy_baseline FROM STDIN WITH (FORMAT csv, HEADER true)')),
+    )
+    const copySeconds = (performance.now() - copyStart) / 1000
+    await client.query('DROP TABLE copy_baseline')
+    await client.end()
+
+    log('ingest: starting the service on the empty store')
+    const service = await startService({
+      DATABASE_URL: database.url,
+      AANWAS_ADMIN_KEY: 'bench-admin-key',
+      AANWAS_AUTO_RECOMPUTE: '0',
+      AANWAS_RATE_LIMIT: '1000000',
+    })
+    try {
+      log('ingest: POST /v1/snapshots')
+      const start = performance.now()
+      const response = await fetch(`${service.url}/v1/snapshots`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer bench-admin-key', 'content-type': 'text/csv' },
+        body: Readable.toWeb(createReadStream(file)) as unknown as BodyInit,
+        duplex: 'half',
+      } as RequestInit)
+      const body = await response.text()
+      const seconds = (performance.now() - start) / 1000
+      if (response.status !== 201)
+        throw new Error(`upload answered ${response.status}: ${body.slice(0, 500)}`)
+      log(`ingest: ${body}`)
+      const peak = service.peakRssMb()
+      return [
+        withBaseline(
+          'ingest_rows_per_s',
+          Math.round(rows / seconds),
+          'rows/s',
+          Math.round(rows / copySeconds),
+        ),
+        { name: 'ingest_peak_rss_mb', value: Math.round(peak), unit: 'MB' },
+      ]
+    } finally {
+      await service.stop()
+    }
+  } finally {
+    await database.drop()
+    rmSync(directory, { recursive: true, force: true })
+  }
+}
+
+export default ingestBenchmark
