@@ -20,6 +20,11 @@ export interface BenchContext {
 /** A benchmark file's default export. */
 export type Benchmark = (context: BenchContext) => Promise<BenchResult[]>
 
-export function withBaseline(name: string, value: number, unit: string, baseline: number): BenchResult {
+export function withBaseline(
+  name: string,
+  value: number,
+  unit: string,
+  baseline: number,
+): BenchResult {
   return { name, value, unit, baseline, ratio: value / baseline }
 }
