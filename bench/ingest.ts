@@ -1,48 +1,12 @@
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs'
-import { once } from 'node:events'
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { scratchDatabase, startService } from './support.js'
+import { scratchDatabase, startService, writeSnapshotCsv } from './support.js'
 import { withBaseline, type Benchmark } from './types.js'
-
-const header =
-  'area_code,area_name,period,youth_population,early_school_leavers,halt_registrations,parental_debt,drug_offence_suspects\n'
-
-/** Writes `areas` neighbourhoods × 48 quarters (2013Q1–2024Q4) of plausible rows. */
-async function writeSnapshotCsv(path: string, areas: number): Promise<number> {
-  const out = createWriteStream(path)
-  out.write(header)
-  let seed = 12345
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff
-    return seed / 0x7fffffff
-  }
-  let rows = 0
-  let buffer = ''
-  for (let area = 0; area < areas; area += 1) {
-    const municipality = 100 + Math.floor(area / 50)
-    const code = `BU${String(municipality).padStart(4, '0')}${String(Math.floor((area % 50) / 10) + 1).padStart(2, '0')}${String((area % 10) + 1).padStart(2, '0')}`
-    const population = 50 + Math.floor(random() * 900)
-    for (let year = 2013; year <= 2024; year += 1) {
-      for (let quarter = 1; quarter <= 4; quarter += 1) {
-        const count = (share: number) => Math.floor(population * share * random())
-        buffer += `${code},Buurt ${area},${year}Q${quarter},${population},${count(0.08)},${count(0.05)},${count(0.3)},${count(0.02)}\n`
-        rows += 1
-      }
-    }
-    if (buffer.length > 1 << 16) {
-      if (!out.write(buffer)) await once(out, 'drain')
-      buffer = ''
-    }
-  }
-  out.end(buffer)
-  await once(out, 'finish')
-  return rows
-}
 
 /**
  * `ingest_rows_per_s` and `ingest_peak_rss_mb` (DESIGN.md §4): the CSV through

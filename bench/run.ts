@@ -8,6 +8,7 @@ import type { Benchmark, BenchContext, BenchScale } from './types.js'
 const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   ingest: () => import('./ingest.js'),
   'model-fit': () => import('./model-fit.js'),
+  recompute: () => import('./recompute.js'),
 }
 
 function argument(name: string): string | undefined {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { readFileSync } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
+import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
@@ -90,4 +91,39 @@ export async function startService(env: Record<string, string>): Promise<Running
         child.kill('SIGTERM')
       }),
   }
+}
+
+const header =
+  'area_code,area_name,period,youth_population,early_school_leavers,halt_registrations,parental_debt,drug_offence_suspects\n'
+
+/** Writes `areas` neighbourhoods × 48 quarters (2013Q1–2024Q4) of plausible rows. */
+export async function writeSnapshotCsv(path: string, areas: number): Promise<number> {
+  const out = createWriteStream(path)
+  out.write(header)
+  let seed = 12345
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed / 0x7fffffff
+  }
+  let rows = 0
+  let buffer = ''
+  for (let area = 0; area < areas; area += 1) {
+    const municipality = 100 + Math.floor(area / 50)
+    const code = `BU${String(municipality).padStart(4, '0')}${String(Math.floor((area % 50) / 10) + 1).padStart(2, '0')}${String((area % 10) + 1).padStart(2, '0')}`
+    const population = 50 + Math.floor(random() * 900)
+    for (let year = 2013; year <= 2024; year += 1) {
+      for (let quarter = 1; quarter <= 4; quarter += 1) {
+        const count = (share: number) => Math.floor(population * share * random())
+        buffer += `${code},Buurt ${area},${year}Q${quarter},${population},${count(0.08)},${count(0.05)},${count(0.3)},${count(0.02)}\n`
+        rows += 1
+      }
+    }
+    if (buffer.length > 1 << 16) {
+      if (!out.write(buffer)) await once(out, 'drain')
+      buffer = ''
+    }
+  }
+  out.end(buffer)
+  await once(out, 'finish')
+  return rows
 }

@@ -316,6 +316,64 @@ program
     process.stdout.write(`${JSON.stringify(summary)}\n`)
   })
 
+program
+  .command('recompute')
+  .description('run the national risk model now and print the run')
+  .option('--horizon <quarters>', 'horizon in quarters (outcome of t+h on predictors of t)', '0')
+  .action(async (options: { horizon: string }) => {
+    const horizon = Number(options.horizon)
+    if (!Number.isInteger(horizon) || horizon < 0 || horizon > 40) {
+      throw new CliExit(
+        exitCodes.usage,
+        `--horizon must be a whole number from 0 to 40, got ${options.horizon}`,
+      )
+    }
+    let run: { status?: string; error?: { message: string } | null }
+    if (useService()) {
+      const { serviceUrl, apiKey } = environment()
+      const accepted = (await postToService(
+        '/v1/risk-model/runs',
+        JSON.stringify({ horizon_quarters: horizon }),
+        'application/json',
+        false,
+      )) as {
+        run_id: string
+      }
+      for (;;) {
+        const response = await fetch(
+          new URL(`/v1/risk-model/runs/${accepted.run_id}`, serviceUrl),
+          {
+            headers: { authorization: `Bearer ${apiKey}` },
+          },
+        ).catch((error: Error) => {
+          throw new CliExit(
+            exitCodes.unreachable,
+            `the service at ${serviceUrl} cannot be reached: ${error.message}`,
+          )
+        })
+        run = (await response.json()) as typeof run
+        if (run.status === 'succeeded' || run.status === 'failed') break
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    } else {
+      run = await withLocalApp(async (app) => {
+        const { runId } = await app.modelRunner.queue(
+          { horizon_quarters: horizon, from_period: null, to_period: null },
+          null,
+        )
+        for (;;) {
+          await app.modelRunner.idle()
+          const current = await app.riskRepository.find(runId)
+          if (current?.status === 'succeeded' || current?.status === 'failed') return current
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      })
+    }
+    process.stdout.write(`${JSON.stringify(run)}\n`)
+    if (run.status === 'failed')
+      throw new CliExit(exitCodes.rejected, run.error?.message ?? 'the model run failed')
+  })
+
 const keys = program.command('keys').description('manage API keys')
 keys
   .command('create')

@@ -5,6 +5,7 @@ import * as createSnapshots from './20261125000200_create_snapshots.js'
 import * as createAuditLog from './20261125000300_create_audit_log.js'
 import * as createAreaGeometries from './20261125000400_create_area_geometries.js'
 import * as snapshotsBulkLoad from './20261125000500_snapshots_bulk_load.js'
+import * as createModelRuns from './20261125000600_create_model_runs.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -23,6 +24,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000300_create_audit_log', createAuditLog],
   ['20261125000400_create_area_geometries', createAreaGeometries],
   ['20261125000500_snapshots_bulk_load', snapshotsBulkLoad],
+  ['20261125000600_create_model_runs', createModelRuns],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

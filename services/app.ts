@@ -6,18 +6,22 @@ import config, { type ConfigPluginOptions } from './plugins/external/config.js'
 import db from './plugins/external/db.js'
 import helmet from './plugins/external/helmet.js'
 import swagger from './plugins/external/swagger.js'
+import tensorflow from './plugins/external/tensorflow.js'
 import keysRepository from './plugins/app/keys/keys-repository.js'
 import auth from './plugins/app/auth.js'
 import audit from './plugins/app/audit/audit.js'
 import areasRepository from './plugins/app/areas/areas-repository.js'
 import snapshotsRepository from './plugins/app/snapshots/snapshots-repository.js'
 import geometriesRepository from './plugins/app/geometries/geometries-repository.js'
+import riskRepository from './plugins/app/risk/risk-repository.js'
+import modelRunner from './plugins/app/risk/model-runner.js'
 import healthRoutes from './routes/health.js'
 import areaRoutes from './routes/v1/areas/index.js'
 import snapshotRoutes from './routes/v1/snapshots/index.js'
 import keyRoutes from './routes/v1/keys/index.js'
 import auditRoutes from './routes/v1/audit/index.js'
 import geometryRoutes from './routes/v1/geometries/index.js'
+import riskRoutes from './routes/v1/risk/index.js'
 
 export type AppOptions = ConfigPluginOptions
 
@@ -72,6 +76,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
     },
   })
   await fastify.register(swagger)
+  await fastify.register(tensorflow)
 
   // Handlers before any route plugin, so every encapsulated context inherits them.
   fastify.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -133,6 +138,8 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(areasRepository)
   await fastify.register(snapshotsRepository)
   await fastify.register(geometriesRepository)
+  await fastify.register(riskRepository)
+  await fastify.register(modelRunner)
 
   await fastify.register(healthRoutes)
   await fastify.register(areaRoutes, { prefix: '/v1' })
@@ -140,4 +147,5 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(keyRoutes, { prefix: '/v1' })
   await fastify.register(auditRoutes, { prefix: '/v1' })
   await fastify.register(geometryRoutes, { prefix: '/v1' })
+  await fastify.register(riskRoutes, { prefix: '/v1' })
 }

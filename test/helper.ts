@@ -123,7 +123,15 @@ export interface TestApp {
 }
 
 /** Tables emptied between tests, children first. */
-const dataTables = ['snapshots', 'upload_batches', 'area_geometries', 'areas', 'audit_log']
+const dataTables = [
+  'risk_scores',
+  'model_runs',
+  'snapshots',
+  'upload_batches',
+  'area_geometries',
+  'areas',
+  'audit_log',
+]
 
 export async function resetTables(knex: Knex, flushAudit?: () => Promise<void>): Promise<void> {
   if (flushAudit) await flushAudit()

@@ -19,11 +19,17 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             status: Type.Literal('ok'),
             version: Type.String(),
             database: Type.Union([Type.Literal('postgres'), Type.Literal('pglite')]),
+            backend: Type.String({ description: 'TensorFlow.js backend of the risk model' }),
           }),
         },
       },
     },
-    async () => ({ status: 'ok' as const, version, database: fastify.dbEngine }),
+    async () => ({
+      status: 'ok' as const,
+      version,
+      database: fastify.dbEngine,
+      backend: fastify.tfBackend.backend,
+    }),
   )
 
   fastify.get(

@@ -1,0 +1,346 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Knex } from 'knex'
+import type { Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { Readable } from 'node:stream'
+import { from as copyFrom } from 'pg-copy-streams'
+import type { DatabaseEngine } from '../../../db/open-database.js'
+import type { RiskModelRow } from '../../../../models/risk/risk-model.js'
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed'
+
+export interface RunRequest {
+  horizon_quarters: number
+  from_period: string | null
+  to_period: string | null
+}
+
+export interface ModelRunRow extends RunRequest {
+  id: string
+  status: RunStatus
+  progress: number
+  requested_by: string | null
+  backend: string | null
+  n_rows: number | null
+  n_excluded: number | null
+  iterations: number | null
+  converged: boolean | null
+  deviance: number | null
+  null_deviance: number | null
+  aic: number | null
+  coefficients: unknown
+  quality: unknown
+  data_from: string | null
+  data_to: string | null
+  fit_ms: number | null
+  error: { code: string; message: string } | null
+  scores_kept: boolean
+  created_at: Date
+  started_at: Date | null
+  finished_at: Date | null
+}
+
+/** One stored score: a neighbourhood-quarter of one run. */
+export interface RiskScoreRow {
+  run_id: string
+  area_code: string
+  municipality_code: string
+  period: string
+  target_period: string
+  youth_population: number
+  risk: number
+  risk_ci_low: number
+  risk_ci_high: number
+  expected: number | null
+  observed: number | null
+  standardized_ratio: number | null
+  ratio_ci_low: number | null
+  ratio_ci_high: number | null
+  percentile: number
+  rank: number
+  percentile_national: number
+  rank_national: number
+}
+
+const scoreColumns: ReadonlyArray<keyof RiskScoreRow> = [
+  'run_id',
+  'area_code',
+  'municipality_code',
+  'period',
+  'target_period',
+  'youth_population',
+  'risk',
+  'risk_ci_low',
+  'risk_ci_high',
+  'expected',
+  'observed',
+  'standardized_ratio',
+  'ratio_ci_low',
+  'ratio_ci_high',
+  'percentile',
+  'rank',
+  'percentile_national',
+  'rank_national',
+]
+
+/** Runs whose scores are kept per horizon besides the latest succeeded one (DESIGN.md §3). */
+export const keptRunsPerHorizon = 10
+
+function parseJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value
+}
+
+function toRun(row: Record<string, unknown>): ModelRunRow {
+  return {
+    ...(row as unknown as ModelRunRow),
+    coefficients: parseJson(row.coefficients),
+    quality: parseJson(row.quality),
+    error: parseJson(row.error) as ModelRunRow['error'],
+  }
+}
+
+export function createRiskRepository(knex: Knex, engine: DatabaseEngine) {
+  return {
+    /** A queued run asking exactly this, to be reused instead of queueing a twin. */
+    async findQueued(
+      request: RunRequest,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<ModelRunRow | undefined> {
+      const row = await trx('model_runs')
+        .where({ status: 'queued', horizon_quarters: request.horizon_quarters })
+        .where((query) =>
+          request.from_period
+            ? query.where('from_period', request.from_period)
+            : query.whereNull('from_period'),
+        )
+        .where((query) =>
+          request.to_period
+            ? query.where('to_period', request.to_period)
+            : query.whereNull('to_period'),
+        )
+        .orderBy('created_at')
+        .first()
+      return row ? toRun(row) : undefined
+    },
+
+    async insertQueued(
+      run: RunRequest & { id: string; requested_by: string | null },
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<void> {
+      await trx('model_runs').insert({ ...run, status: 'queued', progress: 0 })
+    },
+
+    async find(id: string, trx: Knex | Knex.Transaction = knex): Promise<ModelRunRow | undefined> {
+      const row = await trx('model_runs').where({ id }).first()
+      return row ? toRun(row) : undefined
+    },
+
+    async list(
+      filter: { status?: RunStatus; horizon?: number; limit: number; offset: number },
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<{ items: ModelRunRow[]; total: number }> {
+      const query = trx('model_runs')
+      if (filter.status) query.where({ status: filter.status })
+      if (filter.horizon !== undefined) query.where({ horizon_quarters: filter.horizon })
+      const [{ total }] = await query.clone().count<{ total: number }[]>({ total: '*' })
+      const rows = await query
+        .select('*')
+        .orderBy('created_at', 'desc')
+        .limit(filter.limit)
+        .offset(filter.offset)
+      return { items: rows.map(toRun), total: Number(total) }
+    },
+
+    /** Takes the oldest queued run and marks it running (skipping rows another instance holds). */
+    async claimNext(
+      backend: string,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<ModelRunRow | undefined> {
+      const result = await trx.raw(
+        `UPDATE model_runs SET status = 'running', started_at = now(), progress = 0, backend = ?
+         WHERE id = (SELECT id FROM model_runs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [backend],
+      )
+      const row = result.rows[0] as Record<string, unknown> | undefined
+      return row ? toRun(row) : undefined
+    },
+
+    async setProgress(
+      id: string,
+      progress: number,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<void> {
+      await trx('model_runs').where({ id }).update({ progress })
+    },
+
+    async fail(
+      id: string,
+      error: { code: string; message: string },
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<void> {
+      await trx('model_runs')
+        .where({ id })
+        .update({ status: 'failed', error: JSON.stringify(error), finished_at: trx.fn.now() })
+    },
+
+    async succeed(
+      id: string,
+      result: Partial<ModelRunRow>,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<void> {
+      await trx('model_runs')
+        .where({ id })
+        .update({
+          ...result,
+          coefficients: JSON.stringify(result.coefficients),
+          quality: JSON.stringify(result.quality),
+          status: 'succeeded',
+          progress: 1,
+          scores_kept: true,
+          finished_at: trx.fn.now(),
+        })
+    },
+
+    /** Runs left `running` by a process that died: marked failed (the caller holds the run lock). */
+    async failInterrupted(trx: Knex | Knex.Transaction = knex): Promise<number> {
+      return trx('model_runs')
+        .where({ status: 'running' })
+        .update({
+          status: 'failed',
+          finished_at: trx.fn.now(),
+          error: JSON.stringify({
+            code: 'interrupted',
+            message: 'the service stopped while this run was in progress',
+          }),
+        })
+    },
+
+    /** Every current neighbourhood snapshot: the model's input. */
+    async modelInput(trx: Knex | Knex.Transaction = knex): Promise<RiskModelRow[]> {
+      const result = await trx.raw(
+        `SELECT area_code, period, youth_population, early_school_leavers, halt_registrations, parental_debt, drug_offence_suspects
+         FROM snapshots WHERE valid_to IS NULL AND area_code LIKE 'BU%'`,
+      )
+      return result.rows as RiskModelRow[]
+    },
+
+    /** Writes a run's scores: COPY on PostgreSQL, batched inserts on the embedded engine. */
+    async insertScores(scores: readonly RiskScoreRow[], trx: Knex.Transaction): Promise<void> {
+      if (scores.length === 0) return
+      if (engine === 'postgres') {
+        const connection = (await trx.client.acquireConnection()) as {
+          query: (stream: Writable) => Writable
+        }
+        const copy = connection.query(
+          copyFrom(`COPY risk_scores (${scoreColumns.join(', ')}) FROM STDIN WITH (FORMAT csv)`),
+        )
+        function* lines() {
+          let buffer = ''
+          for (const score of scores) {
+            buffer +=
+              scoreColumns
+                .map((column) => (score[column] === null ? '' : String(score[column])))
+                .join(',') + '\n'
+            if (buffer.length > 1 << 16) {
+              yield buffer
+              buffer = ''
+            }
+          }
+          if (buffer) yield buffer
+        }
+        await pipeline(Readable.from(lines()), copy)
+        return
+      }
+      for (let start = 0; start < scores.length; start += 500) {
+        await trx('risk_scores').insert(scores.slice(start, start + 500) as RiskScoreRow[])
+      }
+    },
+
+    /**
+     * Drops the scores of runs of this horizon older than the last `keptRunsPerHorizon`, never
+     * those of the latest succeeded run; the runs themselves stay.
+     */
+    async pruneScores(horizon: number, trx: Knex | Knex.Transaction = knex): Promise<void> {
+      const keep = trx('model_runs')
+        .select('id')
+        .where({ horizon_quarters: horizon })
+        .orderBy('created_at', 'desc')
+        .limit(keptRunsPerHorizon)
+      const latest = trx('model_runs')
+        .select('id')
+        .where({ horizon_quarters: horizon, status: 'succeeded' })
+        .orderBy('finished_at', 'desc')
+        .limit(1)
+      const stale = trx('model_runs')
+        .select('id')
+        .where({ horizon_quarters: horizon, scores_kept: true })
+        .whereNotIn('id', keep)
+        .whereNotIn('id', latest)
+      const ids = (await stale).map((row: { id: string }) => row.id)
+      if (ids.length === 0) return
+      await trx('risk_scores').whereIn('run_id', ids).delete()
+      await trx('model_runs').whereIn('id', ids).update({ scores_kept: false })
+    },
+
+    /** The latest succeeded run of a horizon. */
+    async latestSucceeded(
+      horizon: number,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<ModelRunRow | undefined> {
+      const row = await trx('model_runs')
+        .where({ horizon_quarters: horizon, status: 'succeeded' })
+        .orderBy('finished_at', 'desc')
+        .first()
+      return row ? toRun(row) : undefined
+    },
+
+    /** The latest predictor quarter a run scored (within a municipality when given). */
+    async latestScoredPeriod(
+      runId: string,
+      municipality?: string,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<string | undefined> {
+      const query = trx('risk_scores').where({ run_id: runId })
+      if (municipality) query.where({ municipality_code: municipality })
+      const row = (await query.max({ period: 'period' }).first()) as
+        { period: string | null } | undefined
+      return row?.period ?? undefined
+    },
+
+    /** A run's scores at one period, with area names and districts, by risk descending. */
+    async scoresAt(
+      runId: string,
+      period: string,
+      municipality: string | undefined,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<Array<RiskScoreRow & { area_name: string | null; parent_code: string | null }>> {
+      const query = trx('risk_scores as s')
+        .leftJoin('areas as a', 'a.area_code', 's.area_code')
+        .where({ 's.run_id': runId, 's.period': period })
+      if (municipality) query.where('s.municipality_code', municipality)
+      return (await query
+        .select('s.*', 'a.area_name', 'a.parent_code')
+        .orderBy('s.risk', 'desc')
+        .orderBy('s.area_code')) as Array<
+        RiskScoreRow & { area_name: string | null; parent_code: string | null }
+      >
+    },
+  }
+}
+
+export type RiskRepository = ReturnType<typeof createRiskRepository>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    riskRepository: RiskRepository
+  }
+}
+
+export default fp(
+  async function riskRepository(fastify: FastifyInstance) {
+    fastify.decorate('riskRepository', createRiskRepository(fastify.knex, fastify.dbEngine))
+  },
+  { name: 'risk-repository', dependencies: ['db'] },
+)

@@ -1,0 +1,187 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { canonicalQuarter } from '../../../../models/periods/quarter.js'
+import { listScope } from '../../../domain/scope.js'
+import { exactRisk, viewerRisk, type RiskRow } from '../../../domain/risk-disclosure.js'
+import { AppError, badRequest, notFound } from '../../../errors.js'
+import { errorResponses } from '../../../schemas/common.js'
+import type { ModelRunRow } from '../../../plugins/app/risk/risk-repository.js'
+import {
+  RiskListSchema,
+  RiskQuerySchema,
+  RunAcceptedSchema,
+  RunCreateSchema,
+  RunListQuerySchema,
+  RunListSchema,
+  RunParamsSchema,
+  RunSchema,
+  type Run,
+} from '../../../schemas/risk.js'
+
+function quarterParameter(name: string, value: string | undefined): string | null {
+  if (value === undefined) return null
+  const period = canonicalQuarter(value)
+  if (!period) throw badRequest(`${name} must be a quarter like 2024Q3, got "${value}"`)
+  return period
+}
+
+const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null)
+
+function runResource(run: ModelRunRow): Run {
+  return {
+    id: run.id,
+    status: run.status,
+    progress: run.progress,
+    backend: run.backend,
+    horizon_quarters: run.horizon_quarters,
+    from: run.from_period,
+    to: run.to_period,
+    n_rows: run.n_rows,
+    n_excluded: run.n_excluded,
+    iterations: run.iterations,
+    converged: run.converged,
+    deviance: run.deviance,
+    null_deviance: run.null_deviance,
+    aic: run.aic,
+    coefficients: (run.coefficients as Run['coefficients']) ?? null,
+    quality: (run.quality as Run['quality']) ?? null,
+    data_from: run.data_from,
+    data_to: run.data_to,
+    fit_ms: run.fit_ms,
+    scores_kept: run.scores_kept,
+    created_at: new Date(run.created_at).toISOString(),
+    started_at: iso(run.started_at),
+    finished_at: iso(run.finished_at),
+    ...(run.error ? { error: run.error } : {}),
+  }
+}
+
+/** The national risk model: runs and per-neighbourhood risk (DESIGN.md §3). */
+const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { riskRepository, modelRunner, config } = fastify
+
+  fastify.post(
+    '/risk-model/runs',
+    {
+      preHandler: fastify.requireRole('analyst', 'admin'),
+      schema: {
+        tags: ['risk'],
+        summary: 'Recompute the national risk model; an identical queued run is reused',
+        body: RunCreateSchema,
+        response: { 202: RunAcceptedSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const from = quarterParameter('from', request.body.from)
+      const to = quarterParameter('to', request.body.to)
+      if (from && to && from > to) throw badRequest(`from (${from}) is after to (${to})`)
+      const { runId } = await modelRunner.queue(
+        { horizon_quarters: request.body.horizon_quarters ?? 0, from_period: from, to_period: to },
+        request.caller?.keyId ?? null,
+      )
+      return reply.code(202).send({ run_id: runId })
+    },
+  )
+
+  fastify.get(
+    '/risk-model/runs',
+    {
+      schema: {
+        tags: ['risk'],
+        summary: 'Model runs, newest first',
+        querystring: RunListQuerySchema,
+        response: { 200: RunListSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { status, horizon_quarters, limit, offset } = request.query
+      const { items, total } = await riskRepository.list({
+        status,
+        horizon: horizon_quarters,
+        limit,
+        offset,
+      })
+      return { items: items.map(runResource), total }
+    },
+  )
+
+  fastify.get(
+    '/risk-model/runs/:id',
+    {
+      schema: {
+        tags: ['risk'],
+        summary: 'One model run: status, progress, backend, coefficients and model quality',
+        params: RunParamsSchema,
+        response: { 200: RunSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const run = await riskRepository.find(request.params.id)
+      if (!run) throw notFound(`no model run ${request.params.id}`)
+      return runResource(run)
+    },
+  )
+
+  fastify.get(
+    '/risk',
+    {
+      schema: {
+        tags: ['risk'],
+        summary: 'Risk per neighbourhood from the latest successful run, by risk descending',
+        querystring: RiskQuerySchema,
+        response: { 200: RiskListSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { limit, offset } = request.query
+      const horizon = request.query.horizon_quarters ?? 0
+      const municipality = listScope(request.caller, request.query.municipality)
+      const run = await riskRepository.latestSucceeded(horizon)
+      if (!run) {
+        throw new AppError(
+          404,
+          'no_model_run',
+          `no successful model run with horizon_quarters ${horizon} yet: start one with POST /v1/risk-model/runs`,
+        )
+      }
+      const period =
+        quarterParameter('period', request.query.period) ??
+        (await riskRepository.latestScoredPeriod(run.id, municipality))
+      const rows: RiskRow[] = period
+        ? (await riskRepository.scoresAt(run.id, period, municipality)).map((score) => ({
+            area_code: score.area_code,
+            area_name: score.area_name,
+            parent_code: score.parent_code,
+            period: score.period,
+            target_period: score.target_period,
+            youth_population: score.youth_population,
+            risk: score.risk,
+            risk_ci_low: score.risk_ci_low,
+            risk_ci_high: score.risk_ci_high,
+            expected: score.expected,
+            observed: score.observed,
+            standardized_ratio: score.standardized_ratio,
+            ratio_ci_low: score.ratio_ci_low,
+            ratio_ci_high: score.ratio_ci_high,
+            percentile: score.percentile,
+            rank: score.rank,
+            percentile_national: score.percentile_national,
+            rank_national: score.rank_national,
+          }))
+        : []
+      const viewer = request.caller?.role === 'viewer'
+      const items = viewer ? viewerRisk(rows, config) : exactRisk(rows, config)
+      if (!viewer)
+        request.audit = { exactRead: true, areaCode: null, rows: Math.min(limit, items.length) }
+      return {
+        run_id: run.id,
+        backend: run.backend,
+        horizon_quarters: horizon,
+        period: period ?? '',
+        items: items.slice(offset, offset + limit),
+        total: items.length,
+      }
+    },
+  )
+}
+
+export default riskRoutes

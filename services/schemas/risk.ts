@@ -1,0 +1,137 @@
+import { Type, type Static } from '@fastify/type-provider-typebox'
+import {
+  ListOf,
+  MunicipalityCodeSchema,
+  Nullable,
+  PeriodInputSchema,
+  UuidSchema,
+  paginationProperties,
+} from './common.js'
+
+export const RunCreateSchema = Type.Object(
+  {
+    horizon_quarters: Type.Optional(Type.Integer({ minimum: 0, maximum: 40, default: 0 })),
+    from: Type.Optional(PeriodInputSchema),
+    to: Type.Optional(PeriodInputSchema),
+  },
+  { additionalProperties: false },
+)
+
+export const RunAcceptedSchema = Type.Object({ run_id: Type.String() })
+
+const CoefficientSchema = Type.Object({
+  term: Type.String(),
+  estimate: Type.Number(),
+  std_error: Type.Number(),
+  z: Type.Number(),
+  p_value: Type.Number(),
+  odds_ratio: Type.Number(),
+  ci_low: Type.Number(),
+  ci_high: Type.Number(),
+})
+
+const QualitySchema = Type.Object({
+  brier: Type.Number(),
+  calibration: Type.Array(
+    Type.Object({
+      decile: Type.Integer(),
+      n_rows: Type.Integer(),
+      observed: Type.Number(),
+      expected: Type.Number(),
+    }),
+  ),
+  cv_deviance: Nullable(Type.Number()),
+  cv_folds: Type.Integer(),
+  cv_seed: Type.Integer(),
+})
+
+export const RunSchema = Type.Object({
+  id: Type.String(),
+  status: Type.Union([
+    Type.Literal('queued'),
+    Type.Literal('running'),
+    Type.Literal('succeeded'),
+    Type.Literal('failed'),
+  ]),
+  progress: Type.Number({ minimum: 0, maximum: 1 }),
+  backend: Nullable(Type.String()),
+  horizon_quarters: Type.Integer(),
+  from: Nullable(Type.String()),
+  to: Nullable(Type.String()),
+  n_rows: Nullable(Type.Integer()),
+  n_excluded: Nullable(Type.Integer()),
+  iterations: Nullable(Type.Integer()),
+  converged: Nullable(Type.Boolean()),
+  deviance: Nullable(Type.Number()),
+  null_deviance: Nullable(Type.Number()),
+  aic: Nullable(Type.Number()),
+  coefficients: Nullable(Type.Array(CoefficientSchema)),
+  quality: Nullable(QualitySchema),
+  data_from: Nullable(Type.String()),
+  data_to: Nullable(Type.String()),
+  fit_ms: Nullable(Type.Integer()),
+  scores_kept: Type.Boolean(),
+  created_at: Type.String({ format: 'date-time' }),
+  started_at: Nullable(Type.String({ format: 'date-time' })),
+  finished_at: Nullable(Type.String({ format: 'date-time' })),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+})
+export type Run = Static<typeof RunSchema>
+export const RunListSchema = ListOf(RunSchema)
+export const RunListQuerySchema = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union([
+        Type.Literal('queued'),
+        Type.Literal('running'),
+        Type.Literal('succeeded'),
+        Type.Literal('failed'),
+      ]),
+    ),
+    horizon_quarters: Type.Optional(Type.Integer({ minimum: 0, maximum: 40 })),
+    ...paginationProperties,
+  },
+  { additionalProperties: false },
+)
+export const RunParamsSchema = Type.Object({ id: UuidSchema })
+
+export const RiskQuerySchema = Type.Object(
+  {
+    period: Type.Optional(PeriodInputSchema),
+    municipality: Type.Optional(MunicipalityCodeSchema),
+    horizon_quarters: Type.Optional(Type.Integer({ minimum: 0, maximum: 40, default: 0 })),
+    ...paginationProperties,
+  },
+  { additionalProperties: false },
+)
+
+export const RiskItemSchema = Type.Object({
+  area_code: Type.String(),
+  area_name: Nullable(Type.String()),
+  period: Type.String(),
+  target_period: Type.String(),
+  youth_population: Nullable(Type.Integer()),
+  risk: Nullable(Type.Number()),
+  risk_ci_low: Nullable(Type.Number()),
+  risk_ci_high: Nullable(Type.Number()),
+  expected: Nullable(Type.Number()),
+  observed: Nullable(Type.Integer()),
+  standardized_ratio: Nullable(Type.Number()),
+  ratio_ci_low: Nullable(Type.Number()),
+  ratio_ci_high: Nullable(Type.Number()),
+  percentile: Type.Number(),
+  rank: Type.Integer(),
+  percentile_national: Type.Number(),
+  rank_national: Type.Integer(),
+  suppressed: Type.Optional(Type.Array(Type.String())),
+  unreliable: Type.Optional(Type.Boolean()),
+})
+export type RiskItem = Static<typeof RiskItemSchema>
+export const RiskListSchema = Type.Object({
+  run_id: Type.String(),
+  backend: Nullable(Type.String()),
+  horizon_quarters: Type.Integer(),
+  period: Type.String(),
+  items: Type.Array(RiskItemSchema),
+  total: Type.Integer(),
+})
