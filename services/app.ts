@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import { AppError } from './errors.js'
+import { isDatabaseUnavailable } from './db/database-errors.js'
 import config, { type ConfigPluginOptions } from './plugins/external/config.js'
 import db from './plugins/external/db.js'
 import helmet from './plugins/external/helmet.js'
@@ -102,6 +103,19 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
             path: finding.instancePath,
             message: finding.message,
           })),
+        },
+      })
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn(
+        { err: error, method: request.method, url: request.url },
+        'database unavailable',
+      )
+      reply.header('retry-after', '5')
+      return reply.code(503).send({
+        error: {
+          code: 'service_unavailable',
+          message: 'the database cannot be reached right now; retry shortly',
         },
       })
     }
