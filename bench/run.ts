@@ -8,7 +8,9 @@ import type { Benchmark, BenchContext, BenchScale } from './types.js'
 const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   ingest: () => import('./ingest.js'),
   'model-fit': () => import('./model-fit.js'),
+  effects: () => import('./effects.js'),
   recompute: () => import('./recompute.js'),
+  trends: () => import('./trends.js'),
 }
 
 function argument(name: string): string | undefined {

@@ -6,6 +6,7 @@ import * as createAuditLog from './20261125000300_create_audit_log.js'
 import * as createAreaGeometries from './20261125000400_create_area_geometries.js'
 import * as snapshotsBulkLoad from './20261125000500_snapshots_bulk_load.js'
 import * as createModelRuns from './20261125000600_create_model_runs.js'
+import * as createInterventions from './20261125000700_create_interventions.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -25,6 +26,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000400_create_area_geometries', createAreaGeometries],
   ['20261125000500_snapshots_bulk_load', snapshotsBulkLoad],
   ['20261125000600_create_model_runs', createModelRuns],
+  ['20261125000700_create_interventions', createInterventions],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

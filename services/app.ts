@@ -14,6 +14,7 @@ import audit from './plugins/app/audit/audit.js'
 import areasRepository from './plugins/app/areas/areas-repository.js'
 import snapshotsRepository from './plugins/app/snapshots/snapshots-repository.js'
 import geometriesRepository from './plugins/app/geometries/geometries-repository.js'
+import interventionsRepository from './plugins/app/interventions/interventions-repository.js'
 import riskRepository from './plugins/app/risk/risk-repository.js'
 import modelRunner from './plugins/app/risk/model-runner.js'
 import healthRoutes from './routes/health.js'
@@ -22,7 +23,10 @@ import snapshotRoutes from './routes/v1/snapshots/index.js'
 import keyRoutes from './routes/v1/keys/index.js'
 import auditRoutes from './routes/v1/audit/index.js'
 import geometryRoutes from './routes/v1/geometries/index.js'
+import interventionRoutes from './routes/v1/interventions/index.js'
 import riskRoutes from './routes/v1/risk/index.js'
+import trendsRepository from './plugins/app/trends/trends-repository.js'
+import trendRoutes from './routes/v1/trends/index.js'
 
 export type AppOptions = ConfigPluginOptions
 
@@ -62,7 +66,8 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
       ),
   })
   await fastify.register(underPressure, {
-    maxEventLoopDelay: 2000,
+    // Only a real stall answers 503: a model fit may hold the loop for a second or two by design.
+    maxEventLoopDelay: 10_000,
     exposeStatusRoute: false,
     pressureHandler: () => {
       throw new AppError(
@@ -152,8 +157,10 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(areasRepository)
   await fastify.register(snapshotsRepository)
   await fastify.register(geometriesRepository)
+  await fastify.register(interventionsRepository)
   await fastify.register(riskRepository)
   await fastify.register(modelRunner)
+  await fastify.register(trendsRepository)
 
   await fastify.register(healthRoutes)
   await fastify.register(areaRoutes, { prefix: '/v1' })
@@ -161,5 +168,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(keyRoutes, { prefix: '/v1' })
   await fastify.register(auditRoutes, { prefix: '/v1' })
   await fastify.register(geometryRoutes, { prefix: '/v1' })
+  await fastify.register(interventionRoutes, { prefix: '/v1' })
   await fastify.register(riskRoutes, { prefix: '/v1' })
+  await fastify.register(trendRoutes, { prefix: '/v1' })
 }

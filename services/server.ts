@@ -25,6 +25,15 @@ export async function buildServer(options: BuildOptions = {}): Promise<FastifyIn
     connectionTimeout: 0,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    // Router-level failures (a malformed URL, a path parameter over the length limit) never reach
+    // the error handler: give them the same error shape.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400
+      const raw = reply as unknown as {
+        code(status: number): { send(body: unknown): unknown }
+      }
+      raw.code(status).send({ error: { code: 'bad_request', message: error.message } })
+    },
     ajv: {
       customOptions: {
         coerceTypes: true,

@@ -124,6 +124,9 @@ export interface TestApp {
 
 /** Tables emptied between tests, children first. */
 const dataTables = [
+  'intervention_effects_cache',
+  'intervention_areas',
+  'interventions',
   'risk_scores',
   'model_runs',
   'snapshots',

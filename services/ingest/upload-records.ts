@@ -119,12 +119,25 @@ export async function* csvUploadRecords(input: Readable): AsyncGenerator<UploadR
       message: `the CSV cannot be read here: ${csvMessage(error)}`,
     }
   } finally {
+    // Stop the feed: after a parse error (or an early return) nobody reads the parser any more.
+    if (!parser.destroyed) parser.destroy()
     await feed.catch(() => undefined)
   }
 }
 
+/** Waits for room in the parser, or for its end: a destroyed parser never drains. */
 function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => stream.once('drain', resolve))
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done)
+      stream.off('close', done)
+      stream.off('error', done)
+      resolve()
+    }
+    stream.once('drain', done)
+    stream.once('close', done)
+    stream.once('error', done)
+  })
 }
 
 function csvMessage(error: CsvError): string {

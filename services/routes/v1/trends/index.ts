@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { canonicalQuarter } from '../../../../models/periods/quarter.js'
+import { assertAreaInScope, listScope } from '../../../domain/scope.js'
+import {
+  exactAreaTrend,
+  exactTrendListing,
+  viewerAreaTrend,
+  viewerTrendListing,
+} from '../../../domain/trend-disclosure.js'
+import {
+  areaTrend,
+  latestPeriod,
+  sortTrendListing,
+  trendListing,
+} from '../../../domain/trend-report.js'
+import { badRequest, notFound } from '../../../errors.js'
+import { AreaParamsSchema } from '../../../schemas/areas.js'
+import { errorResponses } from '../../../schemas/common.js'
+import {
+  AreaTrendSchema,
+  TrendListQuerySchema,
+  TrendListSchema,
+  TrendQuerySchema,
+} from '../../../schemas/trends.js'
+
+function parsePeriodParameter(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const period = canonicalQuarter(value)
+  if (!period) throw badRequest(`${name} must be a quarter like 2024Q3, got "${value}"`)
+  return period
+}
+
+const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { trendsRepository, areasRepository, config } = fastify
+
+  fastify.get(
+    '/areas/:code/trend',
+    {
+      schema: {
+        tags: ['trends'],
+        summary:
+          "An area's quarterly series, year-over-year changes and Mann-Kendall trend tests; " +
+          'a district or municipality without rows of its own is the sum over its neighbourhoods',
+        params: AreaParamsSchema,
+        querystring: TrendQuerySchema,
+        response: { 200: AreaTrendSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { code } = request.params
+      assertAreaInScope(request.caller, code)
+      const range = {
+        from: parsePeriodParameter('from', request.query.from),
+        to: parsePeriodParameter('to', request.query.to),
+      }
+      const area = await areasRepository.find(code)
+      if (!area) throw notFound(`no area ${code}`)
+      const { aggregated, quarters } = await trendsRepository.areaSeries(area)
+      const trend = areaTrend(quarters, range)
+      if (request.caller?.role === 'viewer') {
+        const district =
+          area.level === 'neighbourhood' && area.parent_code
+            ? await trendsRepository.neighbourhoodSeries({ district: area.parent_code })
+            : null
+        return {
+          area_code: code,
+          aggregated,
+          ...viewerAreaTrend(code, trend, district, range, config),
+        }
+      }
+      request.audit = { exactRead: true, areaCode: code, rows: trend.series.length }
+      return { area_code: code, aggregated, ...exactAreaTrend(trend, config) }
+    },
+  )
+
+  fastify.get(
+    '/trends',
+    {
+      schema: {
+        tags: ['trends'],
+        summary:
+          "Every neighbourhood's year-over-year change at a quarter and its seasonal " +
+          'Mann-Kendall test, with Benjamini-Hochberg adjusted p-values across the list',
+        description:
+          'period defaults to the latest quarter with data in scope; sort=change puts the ' +
+          'largest rise first, sort=p_value the smallest p-value first, entries without a value last.',
+        querystring: TrendListQuerySchema,
+        response: { 200: TrendListSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { sort, limit, offset } = request.query
+      const municipality = listScope(request.caller, request.query.municipality)
+      const asked = parsePeriodParameter('period', request.query.period)
+      const neighbourhoods = await trendsRepository.neighbourhoodSeries({
+        municipality,
+        upTo: asked,
+      })
+      const period = asked ?? latestPeriod(neighbourhoods)
+      if (!period) return { items: [], total: 0 }
+      const entries = trendListing(neighbourhoods, period)
+      const viewer = request.caller?.role === 'viewer'
+      const disclosed = viewer
+        ? viewerTrendListing(entries, neighbourhoods, config)
+        : exactTrendListing(entries, neighbourhoods, config)
+      const items = sortTrendListing(disclosed, sort).slice(offset, offset + limit)
+      if (!viewer) {
+        request.audit = { exactRead: true, areaCode: municipality ?? null, rows: items.length }
+      }
+      return { items, total: disclosed.length }
+    },
+  )
+}
+
+export default trendRoutes

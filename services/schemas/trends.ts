@@ -1,0 +1,153 @@
+import { Type, type Static } from '@fastify/type-provider-typebox'
+import {
+  ListOf,
+  MunicipalityCodeSchema,
+  Nullable,
+  paginationProperties,
+  PeriodInputSchema,
+} from './common.js'
+
+const Count = Nullable(Type.Integer({ minimum: 0 }))
+const Rate = Nullable(Type.Number({ minimum: 0, maximum: 1 }))
+const Change = Nullable(Type.Number())
+const PValue = Nullable(Type.Number({ minimum: 0, maximum: 1 }))
+
+/** Disclosure marks carried by every object with values (DESIGN.md §5). */
+const marks = {
+  suppressed: Type.Optional(
+    Type.Array(Type.String(), {
+      description: "viewer keys: this object's fields withheld by disclosure control",
+    }),
+  ),
+  unreliable: Type.Optional(
+    Type.Boolean({ description: 'analyst and admin keys: a rate here has a base below 50' }),
+  ),
+}
+
+export const TrendQuerySchema = Type.Object(
+  {
+    from: Type.Optional(PeriodInputSchema),
+    to: Type.Optional(PeriodInputSchema),
+  },
+  { additionalProperties: false },
+)
+
+export const SeriesEntrySchema = Type.Object({
+  period: Type.String(),
+  youth_population: Nullable(Type.Integer({ minimum: 0 })),
+  early_school_leavers: Count,
+  halt_registrations: Count,
+  parental_debt: Count,
+  drug_offence_suspects: Count,
+  early_school_leaving_rate: Rate,
+  halt_rate: Rate,
+  parental_debt_rate: Rate,
+  drug_offence_rate: Rate,
+  risk: Nullable(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description:
+        "latest successful horizon-0 run; an aggregate's is Σ risk·youth_population / Σ youth_population",
+    }),
+  ),
+  ...marks,
+})
+
+export const PredictorChangeSchema = Type.Object({
+  rate: Rate,
+  rate_prev_year: Rate,
+  change: Change,
+  p_value: PValue,
+  count: Count,
+  count_prev_year: Count,
+  ...marks,
+})
+
+export const YearOverYearSchema = Type.Object({
+  period: Type.String({ description: 'the last quarter of the 4-quarter window' }),
+  rate: Rate,
+  rate_prev_year: Rate,
+  change: Change,
+  relative_change: Change,
+  p_value: PValue,
+  count: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'Σ drug_offence_suspects over the four quarters',
+  }),
+  count_prev_year: Count,
+  youth_population: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'Σ youth_population over the four quarters (person-quarters)',
+  }),
+  youth_population_prev_year: Count,
+  predictors: Type.Object({
+    early_school_leaving: PredictorChangeSchema,
+    halt: PredictorChangeSchema,
+    parental_debt: PredictorChangeSchema,
+  }),
+  ...marks,
+})
+
+export const TrendTestSchema = Type.Object({
+  trend: Type.Union([
+    Type.Literal('increasing'),
+    Type.Literal('decreasing'),
+    Type.Literal('no trend'),
+  ]),
+  p: Type.Number(),
+  z: Type.Number(),
+  tau: Type.Number(),
+  s: Type.Number(),
+  var_s: Type.Number(),
+  slope: Nullable(
+    Type.Number({
+      description: 'Sen slope: per quarter (original test), per year (seasonal test)',
+    }),
+  ),
+  slope_per_year: Nullable(Type.Number()),
+  intercept: Nullable(Type.Number()),
+  ...marks,
+})
+export type TrendTestResponse = Static<typeof TrendTestSchema>
+
+export const AreaTrendSchema = Type.Object({
+  area_code: Type.String(),
+  aggregated: Type.Boolean({
+    description: 'true: the sum over the neighbourhoods (the area has no rows of its own)',
+  }),
+  series: Type.Array(SeriesEntrySchema),
+  year_over_year: Type.Array(YearOverYearSchema),
+  mann_kendall: Nullable(TrendTestSchema),
+  seasonal_mann_kendall: Nullable(TrendTestSchema),
+})
+export type AreaTrendResponse = Static<typeof AreaTrendSchema>
+
+export const TrendListQuerySchema = Type.Object(
+  {
+    municipality: Type.Optional(MunicipalityCodeSchema),
+    period: Type.Optional(PeriodInputSchema),
+    sort: Type.Union([Type.Literal('change'), Type.Literal('p_value')], { default: 'change' }),
+    ...paginationProperties,
+  },
+  { additionalProperties: false },
+)
+
+export const TrendListItemSchema = Type.Object({
+  area_code: Type.String(),
+  area_name: Nullable(Type.String()),
+  period: Type.String(),
+  rate: Rate,
+  rate_prev_year: Rate,
+  change: Change,
+  relative_change: Change,
+  p_value: PValue,
+  p_adjusted: PValue,
+  count: Count,
+  count_prev_year: Count,
+  youth_population: Count,
+  youth_population_prev_year: Count,
+  mann_kendall: Nullable(TrendTestSchema),
+  ...marks,
+})
+export type TrendListItem = Static<typeof TrendListItemSchema>
+
+export const TrendListSchema = ListOf(TrendListItemSchema)
