@@ -36,6 +36,8 @@ export const errorCodes = [
   'payload_too_large',
   'unsupported_media_type',
   'invalid_rows',
+  'no_model_run',
+  'not_estimable',
   'rate_limited',
   'service_unavailable',
   'internal_error',

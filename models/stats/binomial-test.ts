@@ -29,7 +29,7 @@ import binomialPmf from '@stdlib/stats-base-dists-binomial-pmf'
  * @returns the two-sided p-value, in [0, 1]
  * @throws {RangeError} when an argument breaks its precondition
  *
- * Complexity: O(n) probability evaluations (R's count of equally extreme outcomes).
+ * Complexity: O(log n) probability evaluations (the equally extreme outcomes form a contiguous tail).
  *
  * @example binomialTest(3, 10, 0.5) // 0.34375
  */
@@ -58,18 +58,29 @@ export function binomialTest(successes: number, trials: number, probability: num
   if (successes === expectedSuccesses) {
     pValue = 1
   } else if (successes < expectedSuccesses) {
-    // outcomes above the mean at most as likely as the observed one
-    let asExtremeAbove = 0
-    for (let k = Math.ceil(expectedSuccesses); k <= trials; k++) {
-      if (binomialPmf(k, trials, probability) <= threshold) asExtremeAbove++
+    // outcomes above the mean at most as likely as the observed one; R counts them in a loop,
+    // but above the mean the pmf never rises (the mode is at most ⌈n·p⌉), so they form a tail
+    // [first, n] whose start a binary search finds in O(log n) instead of O(n)
+    let low = Math.ceil(expectedSuccesses)
+    let high = trials + 1
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2)
+      if (binomialPmf(middle, trials, probability) <= threshold) high = middle
+      else low = middle + 1
     }
+    const asExtremeAbove = trials + 1 - low
     pValue = binomialCdf(successes, trials, probability) + upperTail(trials - asExtremeAbove)
   } else {
-    // outcomes below the mean at most as likely as the observed one
-    let asExtremeBelow = 0
-    for (let k = 0; k <= Math.floor(expectedSuccesses); k++) {
-      if (binomialPmf(k, trials, probability) <= threshold) asExtremeBelow++
+    // outcomes below the mean at most as likely as the observed one: below the mean the pmf
+    // never falls (the mode is at least ⌊n·p⌋), so they form a head [0, last], found by bisection
+    let low = 0
+    let high = Math.floor(expectedSuccesses) + 1
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2)
+      if (binomialPmf(middle, trials, probability) <= threshold) low = middle + 1
+      else high = middle
     }
+    const asExtremeBelow = low
     pValue = binomialCdf(asExtremeBelow - 1, trials, probability) + upperTail(successes - 1)
   }
   return Math.min(1, pValue)

@@ -53,6 +53,33 @@ const routes: RouteCase[] = [
     contentType: 'text/csv',
     payload: () => csvOf([snapshotRow({ area_code: 'BU05180102' })]),
   },
+  {
+    name: 'trend of a neighbourhood',
+    method: 'GET',
+    url: '/v1/areas/BU05180101/trend',
+    minimumRole: 'viewer',
+    scopedTo: 'GM0518',
+  },
+  {
+    name: 'trends of a municipality',
+    method: 'GET',
+    url: '/v1/trends?municipality=GM0518',
+    minimumRole: 'viewer',
+    scopedTo: 'GM0518',
+  },
+  { name: 'list interventions', method: 'GET', url: '/v1/interventions', minimumRole: 'viewer' },
+  {
+    name: 'register an intervention',
+    method: 'POST',
+    url: '/v1/interventions',
+    minimumRole: 'analyst',
+    scopedTo: 'GM0518',
+    payload: () => ({
+      name: 'Preventie met gezag',
+      municipality: 'GM0518',
+      areas: [{ area_code: 'BU05180101', start_period: '2024Q1' }],
+    }),
+  },
   { name: 'list model runs', method: 'GET', url: '/v1/risk-model/runs', minimumRole: 'viewer' },
   {
     name: 'start a model run',
