@@ -5,6 +5,7 @@ import { exactRisk, viewerRisk, type RiskRow } from '../../../domain/risk-disclo
 import { AppError, badRequest, notFound } from '../../../errors.js'
 import { errorResponses } from '../../../schemas/common.js'
 import type { ModelRunRow } from '../../../plugins/app/risk/risk-repository.js'
+import { LruCache } from '../../../domain/lru-cache.js'
 import {
   RiskListSchema,
   RiskQuerySchema,
@@ -15,6 +16,7 @@ import {
   RunParamsSchema,
   RunSchema,
   type Run,
+  type RiskItem,
 } from '../../../schemas/risk.js'
 
 function quarterParameter(name: string, value: string | undefined): string | null {
@@ -58,6 +60,9 @@ function runResource(run: ModelRunRow): Run {
 /** The national risk model: runs and per-neighbourhood risk (DESIGN.md §3). */
 const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { riskRepository, modelRunner, config } = fastify
+  // A run's scores never change, so the disclosed table of a (run, period, municipality, audience)
+  // is computed once; a new run has a new id and so new entries.
+  const riskTables = new LruCache<{ period: string; items: RiskItem[] }>(64)
 
   fastify.post(
     '/risk-model/runs',
@@ -143,40 +148,49 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           `no successful model run with horizon_quarters ${horizon} yet: start one with POST /v1/risk-model/runs`,
         )
       }
-      const period =
-        quarterParameter('period', request.query.period) ??
-        (await riskRepository.latestScoredPeriod(run.id, municipality))
-      const rows: RiskRow[] = period
-        ? (await riskRepository.scoresAt(run.id, period, municipality)).map((score) => ({
-            area_code: score.area_code,
-            area_name: score.area_name,
-            parent_code: score.parent_code,
-            period: score.period,
-            target_period: score.target_period,
-            youth_population: score.youth_population,
-            risk: score.risk,
-            risk_ci_low: score.risk_ci_low,
-            risk_ci_high: score.risk_ci_high,
-            expected: score.expected,
-            observed: score.observed,
-            standardized_ratio: score.standardized_ratio,
-            ratio_ci_low: score.ratio_ci_low,
-            ratio_ci_high: score.ratio_ci_high,
-            percentile: score.percentile,
-            rank: score.rank,
-            percentile_national: score.percentile_national,
-            rank_national: score.rank_national,
-          }))
-        : []
       const viewer = request.caller?.role === 'viewer'
-      const items = viewer ? viewerRisk(rows, config) : exactRisk(rows, config)
+      const askedPeriod = quarterParameter('period', request.query.period)
+      const cacheKey = `${run.id}|${askedPeriod ?? 'latest'}|${municipality ?? '*'}|${viewer ? 'viewer' : 'exact'}`
+      let table = riskTables.get(cacheKey)
+      if (!table) {
+        const period =
+          askedPeriod ?? (await riskRepository.latestScoredPeriod(run.id, municipality))
+        const rows: RiskRow[] = period
+          ? (await riskRepository.scoresAt(run.id, period, municipality)).map((score) => ({
+              area_code: score.area_code,
+              area_name: score.area_name,
+              parent_code: score.parent_code,
+              period: score.period,
+              target_period: score.target_period,
+              youth_population: score.youth_population,
+              risk: score.risk,
+              risk_ci_low: score.risk_ci_low,
+              risk_ci_high: score.risk_ci_high,
+              expected: score.expected,
+              observed: score.observed,
+              standardized_ratio: score.standardized_ratio,
+              ratio_ci_low: score.ratio_ci_low,
+              ratio_ci_high: score.ratio_ci_high,
+              percentile: score.percentile,
+              rank: score.rank,
+              percentile_national: score.percentile_national,
+              rank_national: score.rank_national,
+            }))
+          : []
+        table = {
+          period: period ?? '',
+          items: viewer ? viewerRisk(rows, config) : exactRisk(rows, config),
+        }
+        riskTables.set(cacheKey, table)
+      }
+      const { items, period } = table
       if (!viewer)
         request.audit = { exactRead: true, areaCode: null, rows: Math.min(limit, items.length) }
       return {
         run_id: run.id,
         backend: run.backend,
         horizon_quarters: horizon,
-        period: period ?? '',
+        period,
         items: items.slice(offset, offset + limit),
         total: items.length,
       }
