@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   'model-fit': () => import('./model-fit.js'),
   effects: () => import('./effects.js'),
   recompute: () => import('./recompute.js'),
+  'api-load': () => import('./api-load.js'),
   trends: () => import('./trends.js'),
 }
 
