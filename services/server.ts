@@ -25,6 +25,9 @@ export async function buildServer(options: BuildOptions = {}): Promise<FastifyIn
     connectionTimeout: 0,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    // Opening a fresh embedded database (initdb and migrations) takes 5-15 s on a busy 2-core
+    // machine, above Fastify's default 10 s for a plugin.
+    pluginTimeout: 120_000,
     // Router-level failures (a malformed URL, a path parameter over the length limit) never reach
     // the error handler: give them the same error shape.
     frameworkErrors: (error, _request, reply) => {

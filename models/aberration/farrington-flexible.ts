@@ -274,13 +274,21 @@ function fitOnce(
   baseline: Baseline,
   timeTrend: boolean,
   priorWeights?: readonly number[],
-): QuasiPoissonGlmResult {
-  return quasiPoissonGlm({
-    response: baseline.response,
-    design: timeTrend ? [baseline.ones, baseline.time] : [baseline.ones],
-    offset: baseline.offset,
-    priorWeights,
-  })
+): QuasiPoissonGlmResult | null {
+  try {
+    return quasiPoissonGlm({
+      response: baseline.response,
+      design: timeTrend ? [baseline.ones, baseline.time] : [baseline.ones],
+      offset: baseline.offset,
+      priorWeights,
+    })
+  } catch (error) {
+    // A degenerate baseline (all zeros, or one time point carrying the trend) leaves the
+    // information matrix singular; R's glm would warn and return a useless fit. Treated as a fit
+    // that did not converge: no bound, no alarm.
+    if (error instanceof RangeError) return null
+    throw error
+  }
 }
 
 /** surveillance's algo.farrington.fitGLM.flexible: fit, fall back without trend, reweight. */
@@ -292,11 +300,11 @@ function fitBaseline(
   let hasTrend = timeTrend && baseline.response.length >= 3
   if (!hasTrend && baseline.response.length < 2) return null
   let model = fitOnce(baseline, hasTrend)
-  if (!model.converged) {
+  if (!model?.converged) {
     if (!hasTrend) return null
     hasTrend = false
     model = fitOnce(baseline, false)
-    if (!model.converged) return null
+    if (!model?.converged) return null
   }
   if (!options.reweight) {
     return { model, phi: model.phi, hasTrend, inferenceDispersion: model.dispersion }
@@ -308,7 +316,9 @@ function fitBaseline(
     phi: model.phi,
   })
   const weights = outbreakWeights(residuals, options.weightsThreshold)
-  model = fitOnce(baseline, hasTrend, weights)
+  const reweighted = fitOnce(baseline, hasTrend, weights)
+  if (!reweighted) return null
+  model = reweighted
   // R stores the outbreak weights in model$weights, where summary.glm expects the IRLS working
   // weights, so its t-test of the trend and predict.glm's standard error use
   // Σ omega_i·((y_i − mu_i)/mu_i)² / df instead of X²/df. Reproduced to match R's bounds.
