@@ -8,6 +8,7 @@ import db from './plugins/external/db.js'
 import helmet from './plugins/external/helmet.js'
 import swagger from './plugins/external/swagger.js'
 import tensorflow from './plugins/external/tensorflow.js'
+import dashboardFiles from './plugins/external/static.js'
 import keysRepository from './plugins/app/keys/keys-repository.js'
 import auth from './plugins/app/auth.js'
 import audit from './plugins/app/audit/audit.js'
@@ -162,6 +163,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(modelRunner)
   await fastify.register(trendsRepository)
 
+  await fastify.register(dashboardFiles)
   await fastify.register(healthRoutes)
   await fastify.register(areaRoutes, { prefix: '/v1' })
   await fastify.register(snapshotRoutes, { prefix: '/v1' })
