@@ -46,6 +46,28 @@ const keyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   )
 
   fastify.get(
+    '/keys/me',
+    {
+      schema: {
+        tags: ['keys'],
+        summary: 'The calling key: its role and municipality scope (any role), never its secret',
+        response: {
+          200: Type.Object({
+            id: Type.String(),
+            role: Type.String(),
+            municipality: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const caller = request.caller!
+      return { id: caller.keyId, role: caller.role, municipality: caller.municipality }
+    },
+  )
+
+  fastify.get(
     '/keys',
     {
       preHandler: adminOnly,

@@ -75,6 +75,19 @@ for (const engine of engines) {
       })
     })
 
+    t.test('GET /v1/keys/me', async (t) => {
+      t.test('when any key asks who it is, then its role and scope come back', async (t) => {
+        const viewer = await createKey(app, admin, 'viewer', 'GM0518')
+        const response = await app.inject({
+          method: 'GET',
+          url: '/v1/keys/me',
+          headers: viewer.headers,
+        })
+        t.same(response.json(), { id: viewer.id, role: 'viewer', municipality: 'GM0518' })
+        t.equal((await app.inject({ method: 'GET', url: '/v1/keys/me' })).statusCode, 401)
+      })
+    })
+
     t.test('DELETE /v1/keys/:id', async (t) => {
       t.test('when a key is revoked, then it is refused at once', async (t) => {
         const created = await createKey(app, admin, 'viewer')
