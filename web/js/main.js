@@ -68,8 +68,23 @@ const navItems = [
   { id: 'overview', href: '#/', label: 'navOverview' },
   { id: 'interventions', href: '#/interventions', label: 'navInterventions' },
   { id: 'alerts', href: '#/alerts', label: 'navAlerts' },
-  { id: 'upload', href: '#/upload', label: 'navUpload' },
+  // Uploading is for analysts and admins: a viewer's key does not see the page.
+  { id: 'upload', href: '#/upload', label: 'navUpload', roles: ['analyst', 'admin'] },
 ]
+
+/** The key's role, from GET /v1/keys/me; undefined until known (then every item shows). */
+let keyRole
+let keyRoleRequest
+function knowRole(activeNav) {
+  keyRoleRequest ??= api('/v1/keys/me')
+    .then((me) => {
+      keyRole = me.role
+      renderHeader(activeNav)
+    })
+    .catch(() => {
+      keyRoleRequest = undefined
+    })
+}
 
 /** Shared between pages: the municipalities the key may see and the one chosen. */
 let municipalityList
@@ -132,17 +147,19 @@ function renderHeader(activeNav) {
       ? h(
           'ul',
           null,
-          navItems.map((item) =>
-            h(
-              'li',
-              null,
+          navItems
+            .filter((item) => !item.roles || keyRole === undefined || item.roles.includes(keyRole))
+            .map((item) =>
               h(
-                'a',
-                { href: item.href, 'aria-current': item.id === activeNav ? 'page' : undefined },
-                t(item.label),
+                'li',
+                null,
+                h(
+                  'a',
+                  { href: item.href, 'aria-current': item.id === activeNav ? 'page' : undefined },
+                  t(item.label),
+                ),
               ),
             ),
-          ),
         )
       : null,
   )
@@ -192,6 +209,8 @@ function loginPage(message) {
         }
         setKey(key)
         municipalityList = undefined
+        keyRole = undefined
+        keyRoleRequest = undefined
         render()
       },
     },
@@ -241,6 +260,7 @@ export async function render() {
   const route = routes.find((candidate) => candidate.pattern.test(hash)) ?? routes[0]
   const params = route.pattern.exec(hash)?.slice(1) ?? []
   renderHeader(route.nav)
+  knowRole(route.nav)
   main.dataset.page = route.name
   replace(main, status(t('loading')))
   if (!firstRender) main.focus({ preventScroll: true })
@@ -270,6 +290,8 @@ whenUnauthorized(() => {
   leavePage()
   clearKey()
   municipalityList = undefined
+  keyRole = undefined
+  keyRoleRequest = undefined
   loginPage(t('loginFailed'))
 })
 
@@ -280,6 +302,8 @@ languageButton.addEventListener('click', () => {
 logoutButton.addEventListener('click', () => {
   clearKey()
   municipalityList = undefined
+  keyRole = undefined
+  keyRoleRequest = undefined
   history.replaceState(null, '', `${location.pathname}${location.search}`)
   render()
 })
