@@ -12,6 +12,7 @@ const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   recompute: () => import('./recompute.js'),
   'api-load': () => import('./api-load.js'),
   trends: () => import('./trends.js'),
+  alerts: () => import('./alerts.js'),
   dashboard: () => import('./dashboard.js'),
 }
 

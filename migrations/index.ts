@@ -7,6 +7,7 @@ import * as createAreaGeometries from './20261125000400_create_area_geometries.j
 import * as snapshotsBulkLoad from './20261125000500_snapshots_bulk_load.js'
 import * as createModelRuns from './20261125000600_create_model_runs.js'
 import * as createInterventions from './20261125000700_create_interventions.js'
+import * as createAlerts from './20261125000800_create_alerts.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -27,6 +28,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000500_snapshots_bulk_load', snapshotsBulkLoad],
   ['20261125000600_create_model_runs', createModelRuns],
   ['20261125000700_create_interventions', createInterventions],
+  ['20261125000800_create_alerts', createAlerts],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

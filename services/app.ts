@@ -8,6 +8,7 @@ import db from './plugins/external/db.js'
 import helmet from './plugins/external/helmet.js'
 import swagger from './plugins/external/swagger.js'
 import tensorflow from './plugins/external/tensorflow.js'
+import metrics from './plugins/external/metrics.js'
 import dashboardFiles from './plugins/external/static.js'
 import keysRepository from './plugins/app/keys/keys-repository.js'
 import auth from './plugins/app/auth.js'
@@ -18,6 +19,10 @@ import geometriesRepository from './plugins/app/geometries/geometries-repository
 import interventionsRepository from './plugins/app/interventions/interventions-repository.js'
 import riskRepository from './plugins/app/risk/risk-repository.js'
 import modelRunner from './plugins/app/risk/model-runner.js'
+import alertsRepository from './plugins/app/alerts/alerts-repository.js'
+import webhooksRepository from './plugins/app/alerts/webhooks-repository.js'
+import outboxWorker from './plugins/app/alerts/outbox-worker.js'
+import alertEvaluator from './plugins/app/alerts/alert-evaluator.js'
 import healthRoutes from './routes/health.js'
 import areaRoutes from './routes/v1/areas/index.js'
 import snapshotRoutes from './routes/v1/snapshots/index.js'
@@ -26,6 +31,8 @@ import auditRoutes from './routes/v1/audit/index.js'
 import geometryRoutes from './routes/v1/geometries/index.js'
 import interventionRoutes from './routes/v1/interventions/index.js'
 import riskRoutes from './routes/v1/risk/index.js'
+import alertRoutes from './routes/v1/alerts/index.js'
+import webhookRoutes from './routes/v1/webhooks/index.js'
 import trendsRepository from './plugins/app/trends/trends-repository.js'
 import trendRoutes from './routes/v1/trends/index.js'
 
@@ -84,6 +91,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   })
   await fastify.register(swagger)
   await fastify.register(tensorflow)
+  await fastify.register(metrics)
 
   // Handlers before any route plugin, so every encapsulated context inherits them.
   fastify.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -161,6 +169,10 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(interventionsRepository)
   await fastify.register(riskRepository)
   await fastify.register(modelRunner)
+  await fastify.register(alertsRepository)
+  await fastify.register(webhooksRepository)
+  await fastify.register(outboxWorker)
+  await fastify.register(alertEvaluator)
   await fastify.register(trendsRepository)
 
   await fastify.register(dashboardFiles)
@@ -172,5 +184,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(geometryRoutes, { prefix: '/v1' })
   await fastify.register(interventionRoutes, { prefix: '/v1' })
   await fastify.register(riskRoutes, { prefix: '/v1' })
+  await fastify.register(alertRoutes, { prefix: '/v1' })
+  await fastify.register(webhookRoutes, { prefix: '/v1' })
   await fastify.register(trendRoutes, { prefix: '/v1' })
 }

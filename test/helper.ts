@@ -124,6 +124,11 @@ export interface TestApp {
 
 /** Tables emptied between tests, children first. */
 const dataTables = [
+  'webhook_deliveries',
+  'webhook_outbox',
+  'webhooks',
+  'alerts',
+  'alert_rules',
   'intervention_effects_cache',
   'intervention_areas',
   'interventions',

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import { executeRiskRun } from '../../../jobs/risk-model-run.js'
-import type { RunRequest } from './risk-repository.js'
+import type { ModelRunRow, RunRequest } from './risk-repository.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,6 +15,11 @@ declare module 'fastify' {
       ): Promise<{ runId: string; reused: boolean }>
       /** Resolves when this instance has no run in progress and none queued that it can take. */
       idle(): Promise<void>
+      /**
+       * Calls `listener` with the stored run after each run this instance executed ends
+       * (succeeded or failed): alert evaluation and metrics hang off a run's end.
+       */
+      onRunFinished(listener: (run: ModelRunRow) => void | Promise<void>): void
     }
   }
 }
@@ -41,6 +46,7 @@ export default fp(
     let again = false
     let closing = false
     let retry: NodeJS.Timeout | undefined
+    const finishedListeners: Array<(run: ModelRunRow) => void | Promise<void>> = []
 
     async function takeRunLock(): Promise<RunLock | undefined> {
       if (!config.databaseUrl) return { release: async () => undefined }
@@ -80,6 +86,14 @@ export default fp(
             await executeRiskRun({ knex: fastify.knex, riskRepository, tf: fastify.tf }, run)
           } catch (error) {
             fastify.log.error({ err: error, run: run.id }, 'model run failed')
+          }
+          const finished = await riskRepository.find(run.id).catch(() => undefined)
+          for (const listener of finished ? finishedListeners : []) {
+            try {
+              await listener(finished!)
+            } catch (error) {
+              fastify.log.error({ err: error, run: run.id }, 'a model-run listener failed')
+            }
           }
         }
       } finally {
@@ -130,6 +144,9 @@ export default fp(
       },
       async idle() {
         while (active) await active
+      },
+      onRunFinished(listener) {
+        finishedListeners.push(listener)
       },
     })
 

@@ -124,6 +124,7 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         throw new AppError(415, 'unsupported_media_type', 'send text/csv or application/json')
       }
       request.log.info({ batch: summary }, 'snapshots uploaded')
+      if (summary.inserted + summary.revised > 0) fastify.alertEvaluator.schedule('upload')
       if (config.autoRecompute && summary.inserted + summary.revised > 0) {
         await fastify.modelRunner.queue(
           { horizon_quarters: 0, from_period: null, to_period: null },

@@ -1,0 +1,470 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Knex } from 'knex'
+import { shiftPeriod } from '../../../../models/periods/quarter.js'
+import type {
+  AlertFacts,
+  AlertInput,
+  AreaRiskInput,
+  AreaSeriesInput,
+  RiskInput,
+} from '../../../../monitors/rules/alert-input.js'
+import type { AlertKind, RuleParams } from '../../../../monitors/rules/rule-params.js'
+
+export type AlertState = 'firing' | 'acknowledged' | 'resolved'
+
+export interface AlertRuleRow {
+  id: string
+  name: string
+  kind: AlertKind
+  params: RuleParams
+  municipality: string | null
+  created_by: string | null
+  created_at: Date
+  updated_at: Date
+}
+
+export interface AlertRow {
+  id: string
+  rule_id: string
+  rule_name: string
+  kind: AlertKind
+  area_code: string
+  area_name: string | null
+  municipality_code: string
+  period: string
+  value: number | null
+  threshold: number | null
+  facts: AlertFacts
+  explanation: string
+  state: AlertState
+  hit_streak: number
+  clear_streak: number
+  first_fired_at: Date
+  resolved_at: Date | null
+  acknowledged_at: Date | null
+  acknowledged_by: string | null
+  updated_at: Date
+}
+
+export type NewAlert = Omit<
+  AlertRow,
+  'rule_name' | 'area_name' | 'resolved_at' | 'acknowledged_at' | 'acknowledged_by' | 'updated_at'
+>
+
+export interface AlertUpdate {
+  id: string
+  period: string
+  value: number | null
+  threshold: number | null
+  facts: AlertFacts
+  explanation: string
+  hit_streak: number
+  clear_streak: number
+}
+
+export interface AlertFilter {
+  state?: AlertState
+  kind?: AlertKind
+  municipality?: string
+  area?: string
+  rule_id?: string
+  limit: number
+  offset: number
+}
+
+/** Jobs evaluating alerts run one at a time across instances (DESIGN.md §2). */
+const evaluationLockName = 'aanwas.alert-evaluation'
+
+function parseJson<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T
+}
+
+function toRule(row: Record<string, unknown>): AlertRuleRow {
+  return { ...(row as unknown as AlertRuleRow), params: parseJson<RuleParams>(row.params) }
+}
+
+function toAlert(row: Record<string, unknown>): AlertRow {
+  return { ...(row as unknown as AlertRow), facts: parseJson<AlertFacts>(row.facts) }
+}
+
+function rowsOf<Row>(result: unknown): Row[] {
+  return (result as { rows: Row[] }).rows
+}
+
+type SeriesRow = {
+  area_code: string
+  area_name: string | null
+  municipality_code: string
+  periods: string[]
+  youth_population: number[]
+  early_school_leavers: (number | null)[]
+  halt_registrations: (number | null)[]
+  parental_debt: (number | null)[]
+  drug_offence_suspects: (number | null)[]
+}
+
+const alertColumns = `al.*, r.name AS rule_name, a.area_name`
+
+export function createAlertsRepository(knex: Knex) {
+  function alertQuery(trx: Knex | Knex.Transaction) {
+    return trx('alerts as al')
+      .join('alert_rules as r', 'r.id', 'al.rule_id')
+      .leftJoin('areas as a', 'a.area_code', 'al.area_code')
+  }
+
+  return {
+    // ------------------------------------------------------------------ rules
+
+    async insertRule(
+      rule: Omit<AlertRuleRow, 'created_at' | 'updated_at'>,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<AlertRuleRow> {
+      const [row] = await trx('alert_rules')
+        .insert({ ...rule, params: JSON.stringify(rule.params) })
+        .returning('*')
+      return toRule(row)
+    },
+
+    async findRule(id: string, trx: Knex | Knex.Transaction = knex) {
+      const row = await trx('alert_rules').where({ id }).first()
+      return row ? toRule(row) : undefined
+    },
+
+    /** Rules of a municipality and the national ones (for a scoped key), or all. */
+    async listRules(
+      filter: { municipality?: string; kind?: AlertKind; limit: number; offset: number },
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<{ items: AlertRuleRow[]; total: number }> {
+      const query = trx('alert_rules')
+      if (filter.municipality)
+        query.where((where) =>
+          where.where('municipality', filter.municipality!).orWhereNull('municipality'),
+        )
+      if (filter.kind) query.where({ kind: filter.kind })
+      const [{ total }] = await query.clone().count<{ total: number }[]>({ total: '*' })
+      const rows = await query
+        .select('*')
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .limit(filter.limit)
+        .offset(filter.offset)
+      return { items: rows.map(toRule), total: Number(total) }
+    },
+
+    /**
+     * Whether any rule exists: one single-table statement, taken before the evaluation's
+     * transaction so that instances (and test files) without rules never hold locks on the
+     * alert tables.
+     */
+    async hasRules(trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      return (await trx('alert_rules').first('id')) !== undefined
+    },
+
+    async allRules(trx: Knex | Knex.Transaction = knex): Promise<AlertRuleRow[]> {
+      return (await trx('alert_rules').select('*').orderBy('created_at').orderBy('id')).map(toRule)
+    },
+
+    async updateRule(
+      id: string,
+      changes: { name?: string; params?: RuleParams },
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<AlertRuleRow | undefined> {
+      const [row] = await trx('alert_rules')
+        .where({ id })
+        .update({
+          ...(changes.name === undefined ? {} : { name: changes.name }),
+          ...(changes.params === undefined ? {} : { params: JSON.stringify(changes.params) }),
+          updated_at: trx.fn.now(),
+        })
+        .returning('*')
+      return row ? toRule(row) : undefined
+    },
+
+    async deleteRule(id: string, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      return (await trx('alert_rules').where({ id }).delete().returning('id')).length > 0
+    },
+
+    // ------------------------------------------------------------------ alerts
+
+    /** Serialises evaluations across instances until the transaction ends (PostgreSQL only). */
+    async lockEvaluation(trx: Knex.Transaction): Promise<void> {
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [evaluationLockName])
+    },
+
+    async openAlerts(
+      ruleId: string | undefined,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<AlertRow[]> {
+      const query = alertQuery(trx).whereNot('al.state', 'resolved').select(trx.raw(alertColumns))
+      if (ruleId) query.where('al.rule_id', ruleId)
+      return (await query).map(toAlert)
+    },
+
+    async insertAlerts(alerts: readonly NewAlert[], trx: Knex.Transaction): Promise<void> {
+      for (let start = 0; start < alerts.length; start += 500) {
+        await trx('alerts').insert(
+          alerts
+            .slice(start, start + 500)
+            .map((alert) => ({ ...alert, facts: JSON.stringify(alert.facts) })),
+        )
+      }
+    },
+
+    /** One statement per 1000 alerts (a JSON recordset), not one per alert. */
+    async updateAlerts(updates: readonly AlertUpdate[], trx: Knex.Transaction): Promise<void> {
+      for (let start = 0; start < updates.length; start += 1000) {
+        await trx.raw(
+          `UPDATE alerts AS al SET period = v.period, value = v.value, threshold = v.threshold,
+             facts = v.facts, explanation = v.explanation, hit_streak = v.hit_streak,
+             clear_streak = v.clear_streak, updated_at = now()
+           FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, period text, value float8,
+             threshold float8, facts jsonb, explanation text, hit_streak int, clear_streak int)
+           WHERE al.id = v.id`,
+          [JSON.stringify(updates.slice(start, start + 1000))],
+        )
+      }
+    },
+
+    /** Marks open alerts resolved; answers them as they are now. */
+    async resolveAlerts(
+      resolutions: ReadonlyArray<{ id: string; clear_streak: number }>,
+      at: Date,
+      trx: Knex.Transaction,
+    ): Promise<void> {
+      for (let start = 0; start < resolutions.length; start += 1000) {
+        await trx.raw(
+          `UPDATE alerts AS al SET state = 'resolved', resolved_at = ?, clear_streak = v.clear_streak,
+             hit_streak = 0, updated_at = now()
+           FROM jsonb_to_recordset(?::jsonb) AS v(id uuid, clear_streak int)
+           WHERE al.id = v.id AND al.state <> 'resolved'`,
+          [at, JSON.stringify(resolutions.slice(start, start + 1000))],
+        )
+      }
+    },
+
+    async findAlert(id: string, trx: Knex | Knex.Transaction = knex) {
+      const row = await alertQuery(trx).where('al.id', id).select(trx.raw(alertColumns)).first()
+      return row ? toAlert(row) : undefined
+    },
+
+    async listAlerts(
+      filter: AlertFilter,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<{ items: AlertRow[]; total: number }> {
+      const query = alertQuery(trx)
+      if (filter.state) query.where('al.state', filter.state)
+      if (filter.kind) query.where('al.kind', filter.kind)
+      if (filter.municipality) query.where('al.municipality_code', filter.municipality)
+      if (filter.area) query.where('al.area_code', filter.area)
+      if (filter.rule_id) query.where('al.rule_id', filter.rule_id)
+      const [{ total }] = await query.clone().count<{ total: number }[]>({ total: '*' })
+      const rows = await query
+        .select(trx.raw(alertColumns))
+        .orderBy('al.first_fired_at', 'desc')
+        .orderBy('al.area_code')
+        .orderBy('al.id')
+        .limit(filter.limit)
+        .offset(filter.offset)
+      return { items: rows.map(toAlert), total: Number(total) }
+    },
+
+    /** Acknowledges an open alert; false when it is resolved or already acknowledged. */
+    async acknowledge(
+      id: string,
+      keyId: string | null,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<boolean> {
+      const changed = await trx('alerts').where({ id, state: 'firing' }).update({
+        state: 'acknowledged',
+        acknowledged_at: trx.fn.now(),
+        acknowledged_by: keyId,
+        updated_at: trx.fn.now(),
+      })
+      return changed > 0
+    },
+
+    /** Open alerts per kind and municipality, for the Prometheus gauge. */
+    async openCounts(
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<Array<{ kind: string; municipality_code: string; count: number }>> {
+      const rows = await trx('alerts')
+        .whereNot('state', 'resolved')
+        .groupBy('kind', 'municipality_code')
+        .select('kind', 'municipality_code')
+        .count<Array<{ kind: string; municipality_code: string; count: number }>>({ count: '*' })
+      return rows.map((row) => ({ ...row, count: Number(row.count) }))
+    },
+
+    // ------------------------------------------------------------------ evaluation input
+
+    /**
+     * Every neighbourhood's current quarterly rows on one consecutive quarter axis (first to
+     * last quarter delivered anywhere), in one query returning one row per neighbourhood with
+     * its values as arrays.
+     */
+    async seriesInput(
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<Pick<AlertInput, 'periods' | 'areas'>> {
+      const rows = rowsOf<SeriesRow>(
+        await trx.raw(
+          `SELECT a.area_code, a.area_name, a.municipality_code,
+                  array_agg(s.period ORDER BY s.period) AS periods,
+                  array_agg(s.youth_population ORDER BY s.period) AS youth_population,
+                  array_agg(s.early_school_leavers ORDER BY s.period) AS early_school_leavers,
+                  array_agg(s.halt_registrations ORDER BY s.period) AS halt_registrations,
+                  array_agg(s.parental_debt ORDER BY s.period) AS parental_debt,
+                  array_agg(s.drug_offence_suspects ORDER BY s.period) AS drug_offence_suspects
+           FROM areas a
+           JOIN snapshots s ON s.area_code = a.area_code AND s.valid_to IS NULL
+           WHERE a.level = 'neighbourhood'
+           GROUP BY a.area_code, a.area_name, a.municipality_code
+           ORDER BY a.area_code`,
+        ),
+      )
+      let first: string | undefined
+      let last: string | undefined
+      for (const row of rows) {
+        const low = row.periods[0]
+        const high = row.periods[row.periods.length - 1]
+        if (first === undefined || low < first) first = low
+        if (last === undefined || high > last) last = high
+      }
+      const periods: string[] = []
+      if (first !== undefined && last !== undefined) {
+        for (let period = first; period <= last; period = shiftPeriod(period, 1))
+          periods.push(period)
+      }
+      const index = new Map(periods.map((period, position) => [period, position]))
+      const columns = [
+        'youth_population',
+        'early_school_leavers',
+        'halt_registrations',
+        'parental_debt',
+        'drug_offence_suspects',
+      ] as const
+      const areas: AreaSeriesInput[] = rows.map((row) => {
+        const aligned = columns.map(() => new Array<number | null>(periods.length).fill(null))
+        row.periods.forEach((period, position) => {
+          const at = index.get(period)!
+          columns.forEach((column, c) => {
+            aligned[c][at] = row[column][position]
+          })
+        })
+        return {
+          area_code: row.area_code,
+          area_name: row.area_name,
+          municipality_code: row.municipality_code,
+          youth_population: aligned[0],
+          early_school_leavers: aligned[1],
+          halt_registrations: aligned[2],
+          parental_debt: aligned[3],
+          drug_offence_suspects: aligned[4],
+        }
+      })
+      return { periods, areas }
+    },
+
+    /**
+     * The latest successful run of a horizon and its scores for its last `quarters` scored
+     * quarters, per neighbourhood; undefined without such a run.
+     */
+    async riskInput(
+      horizon: number,
+      quarters: number,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<RiskInput | undefined> {
+      const run = await trx('model_runs')
+        .where({ horizon_quarters: horizon, status: 'succeeded', scores_kept: true })
+        .orderBy('finished_at', 'desc')
+        .first('id')
+      if (!run) return undefined
+      const latest = await trx('risk_scores')
+        .where({ run_id: run.id })
+        .orderBy('period', 'desc')
+        .first('period')
+      if (!latest) return undefined
+      const periods: string[] = []
+      for (let back = quarters - 1; back >= 0; back -= 1)
+        periods.push(shiftPeriod(latest.period, -back))
+      const rows = (await trx('risk_scores')
+        .where({ run_id: run.id })
+        .where('period', '>=', periods[0])
+        .select(
+          'area_code',
+          'municipality_code',
+          'period',
+          'risk',
+          'percentile',
+          'rank',
+          'percentile_national',
+          'rank_national',
+        )) as Array<{
+        area_code: string
+        municipality_code: string
+        period: string
+        risk: number
+        percentile: number
+        rank: number
+        percentile_national: number
+        rank_national: number
+      }>
+      const index = new Map(periods.map((period, position) => [period, position]))
+      const byArea = new Map<string, AreaRiskInput>()
+      const municipalitySizes = new Map<string, number[]>()
+      const nationalSizes = periods.map(() => 0)
+      const empty = () => periods.map(() => null as number | null)
+      for (const row of rows) {
+        const at = index.get(row.period)
+        if (at === undefined) continue
+        let scores = byArea.get(row.area_code) as
+          { [K in keyof AreaRiskInput]: (number | null)[] } | undefined
+        if (!scores) {
+          scores = {
+            risk: empty(),
+            percentile: empty(),
+            rank: empty(),
+            percentile_national: empty(),
+            rank_national: empty(),
+          }
+          byArea.set(row.area_code, scores)
+        }
+        scores.risk[at] = row.risk
+        scores.percentile[at] = row.percentile
+        scores.rank[at] = row.rank
+        scores.percentile_national[at] = row.percentile_national
+        scores.rank_national[at] = row.rank_national
+        let sizes = municipalitySizes.get(row.municipality_code)
+        if (!sizes) {
+          sizes = periods.map(() => 0)
+          municipalitySizes.set(row.municipality_code, sizes)
+        }
+        sizes[at] += 1
+        nationalSizes[at] += 1
+      }
+      return {
+        run_id: run.id,
+        horizon_quarters: horizon,
+        periods,
+        byArea,
+        municipalitySizes,
+        nationalSizes,
+      }
+    },
+  }
+}
+
+export type AlertsRepository = ReturnType<typeof createAlertsRepository>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    alertsRepository: AlertsRepository
+  }
+}
+
+export default fp(
+  async function alertsRepository(fastify: FastifyInstance) {
+    fastify.decorate('alertsRepository', createAlertsRepository(fastify.knex))
+  },
+  { name: 'alerts-repository', dependencies: ['db'] },
+)

@@ -1,0 +1,190 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Knex } from 'knex'
+
+export interface WebhookRow {
+  id: string
+  url: string
+  secret: string
+  created_by: string | null
+  created_at: Date
+}
+
+export interface OutboxEvent {
+  event_id: string
+  webhook_id: string
+  event_type: string
+  body: string
+}
+
+/** An event claimed for delivery, with where to send it. */
+export interface ClaimedEvent extends OutboxEvent {
+  attempts: number
+  url: string
+  secret: string
+}
+
+export interface DeliveryRow {
+  id: number
+  event_id: string
+  webhook_id: string
+  attempt: number
+  attempted_at: Date
+  status_code: number | null
+  delivered: boolean
+  error: string | null
+  duration_ms: number
+}
+
+export function createWebhooksRepository(knex: Knex) {
+  return {
+    async insert(
+      webhook: Omit<WebhookRow, 'created_at'>,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<void> {
+      await trx('webhooks').insert(webhook)
+    },
+
+    async list(
+      page: { limit: number; offset: number },
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<{ items: WebhookRow[]; total: number }> {
+      const [{ total }] = await trx('webhooks').count<{ total: number }[]>({ total: '*' })
+      const items = (await trx('webhooks')
+        .select('*')
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(page.limit)
+        .offset(page.offset)) as WebhookRow[]
+      return { items, total: Number(total) }
+    },
+
+    async all(trx: Knex | Knex.Transaction = knex): Promise<WebhookRow[]> {
+      return (await trx('webhooks').select('*').orderBy('created_at')) as WebhookRow[]
+    },
+
+    async exists(id: string, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      return (await trx('webhooks').where({ id }).first('id')) !== undefined
+    },
+
+    /** Removes the endpoint with its pending events and delivery log. */
+    async delete(id: string, trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      return (await trx('webhooks').where({ id }).delete().returning('id')).length > 0
+    },
+
+    /** Writes events into the outbox; the caller's transaction also writes the alerts. */
+    async enqueue(events: readonly OutboxEvent[], trx: Knex.Transaction): Promise<void> {
+      for (let start = 0; start < events.length; start += 500) {
+        await trx('webhook_outbox').insert(events.slice(start, start + 500))
+      }
+    },
+
+    /**
+     * Claims up to `limit` due events: one short transaction takes the rows with
+     * `FOR UPDATE SKIP LOCKED` (another instance claiming at the same moment skips them), counts
+     * the attempt and pushes `next_attempt_at` a lease ahead, so no other instance takes them
+     * while this one is POSTing. The POST then happens outside any transaction (on the embedded
+     * engine a transaction holds the only connection).
+     */
+    async claimDue(limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
+      return knex.transaction(async (trx) => {
+        const result = await trx.raw(
+          `UPDATE webhook_outbox o
+           SET attempts = o.attempts + 1,
+               next_attempt_at = now() + make_interval(secs => ?::double precision / 1000)
+           FROM (
+             SELECT event_id, webhook_id FROM webhook_outbox
+             WHERE delivered_at IS NULL AND next_attempt_at <= now()
+             ORDER BY next_attempt_at, created_at
+             LIMIT ?
+             FOR UPDATE SKIP LOCKED
+           ) due, webhooks w
+           WHERE o.event_id = due.event_id AND o.webhook_id = due.webhook_id AND w.id = o.webhook_id
+           RETURNING o.event_id, o.webhook_id, o.event_type, o.body, o.attempts, w.url, w.secret`,
+          [leaseMs, limit],
+        )
+        return (result as { rows: ClaimedEvent[] }).rows
+      })
+    },
+
+    /** Records an attempt: delivered, or the time of the next one. */
+    async recordAttempt(
+      event: ClaimedEvent,
+      outcome: {
+        delivered: boolean
+        statusCode: number | null
+        error: string | null
+        durationMs: number
+        retryInMs: number
+      },
+    ): Promise<void> {
+      await knex.transaction(async (trx) => {
+        const key = { event_id: event.event_id, webhook_id: event.webhook_id }
+        if (outcome.delivered) {
+          await trx('webhook_outbox')
+            .where(key)
+            .update({ delivered_at: trx.fn.now(), last_error: null })
+        } else {
+          await trx('webhook_outbox')
+            .where(key)
+            .update({
+              last_error: outcome.error,
+              next_attempt_at: trx.raw(
+                `now() + make_interval(secs => ?::double precision / 1000)`,
+                [outcome.retryInMs],
+              ),
+            })
+        }
+        await trx('webhook_deliveries').insert({
+          ...key,
+          attempt: event.attempts,
+          status_code: outcome.statusCode,
+          delivered: outcome.delivered,
+          error: outcome.error,
+          duration_ms: outcome.durationMs,
+        })
+      })
+    },
+
+    /** Milliseconds until the next undelivered event is due (0 when overdue), or null. */
+    async nextDueInMs(trx: Knex | Knex.Transaction = knex): Promise<number | null> {
+      const result = await trx.raw(
+        `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(next_attempt_at) - now())) * 1000) AS ms
+         FROM webhook_outbox WHERE delivered_at IS NULL`,
+      )
+      const value = (result as { rows: Array<{ ms: number | string | null }> }).rows[0]?.ms
+      return value === null || value === undefined ? null : Number(value)
+    },
+
+    async deliveries(
+      webhookId: string,
+      page: { event_id?: string; limit: number; offset: number },
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<{ items: DeliveryRow[]; total: number }> {
+      const query = trx('webhook_deliveries').where({ webhook_id: webhookId })
+      if (page.event_id) query.where({ event_id: page.event_id })
+      const [{ total }] = await query.clone().count<{ total: number }[]>({ total: '*' })
+      const items = (await query
+        .select('*')
+        .orderBy('id', 'desc')
+        .limit(page.limit)
+        .offset(page.offset)) as DeliveryRow[]
+      return { items, total: Number(total) }
+    },
+  }
+}
+
+export type WebhooksRepository = ReturnType<typeof createWebhooksRepository>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    webhooksRepository: WebhooksRepository
+  }
+}
+
+export default fp(
+  async function webhooksRepository(fastify: FastifyInstance) {
+    fastify.decorate('webhooksRepository', createWebhooksRepository(fastify.knex))
+  },
+  { name: 'webhooks-repository', dependencies: ['db'] },
+)
