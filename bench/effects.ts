@@ -57,7 +57,9 @@ function panelCsv(treated: number, donors: number): { csv: string; treatedCodes:
  * candidate donors over 48 quarters (`small`: 20 among 1,000), uploaded through the API of a
  * separate service process into a scratch PostgreSQL database; the time of
  * `GET /v1/interventions/:id/effects` with `method=synthetic_control` (default pool of 200
- * donors, placebo inference) plus `method=did` (influence-function inference), both uncached.
+ * donors, placebo inference) plus `method=did` (influence-function inference), both uncached
+ * results. The service is fresh, so the first call reads the panel; the second shares that read
+ * (the service keeps the last panel per data version), as when a user asks for both methods.
  */
 const effectsBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
   const treated = scale === 'small' ? 20 : 50

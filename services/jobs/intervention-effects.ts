@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { staggeredDid, type DidPanelRow } from '../../models/effects/did/index.js'
+import { staggeredDid, type DidWideUnit } from '../../models/effects/did/index.js'
 import {
   aggregateSyntheticControl,
   defaultPredictorSpecs,
@@ -24,7 +24,7 @@ import type {
   InterventionAreaRow,
   InterventionRecord,
   InterventionsRepository,
-  PanelSnapshot,
+  NeighbourhoodPanel,
 } from '../plugins/app/interventions/interventions-repository.js'
 import type {
   AreaEffect,
@@ -39,8 +39,9 @@ import type {
  * Intervention use cases (DESIGN.md §3 interventions rows, "Definitions": intervention effects):
  * validating treated areas, estimating effects with synthetic control or staggered DiD on the
  * quarterly outcome rate with never-treated neighbourhoods as controls, caching results per
- * intervention, method, options and data version, viewer disclosure of the result, and the
- * power simulation for planned interventions. Reads through repositories, calls `models/`.
+ * intervention, method, options and data version (and the last panel read, per data version, in
+ * memory), viewer disclosure of the result, and the power simulation for planned interventions.
+ * Reads through repositories, calls `models/`.
  */
 
 /** Error code when the data cannot support an estimate (no eligible treated area, no donors). */
@@ -105,6 +106,7 @@ export async function normaliseInterventionAreas(
 interface Panel {
   periods: string[]
   indexOf: Map<string, number>
+  /** Ascending by code. */
   areas: Map<string, PanelArea>
 }
 
@@ -114,47 +116,72 @@ interface PanelArea {
   counts: Record<Outcome, Float64Array>
 }
 
-function quarterRange(first: string, last: string): string[] {
-  const periods = [first]
-  while (periods[periods.length - 1] < last)
-    periods.push(shiftPeriod(periods[periods.length - 1], 1))
-  return periods
+/** The repository's panel with a quarter index; the series are the repository's arrays. */
+function buildPanel(snapshots: NeighbourhoodPanel): Panel {
+  const { periods } = snapshots
+  const areas = new Map<string, PanelArea>()
+  for (const [code, series] of snapshots.areas) {
+    areas.set(code, {
+      code,
+      population: series.youth_population,
+      counts: {
+        drug_offence_suspects: series.drug_offence_suspects,
+        early_school_leavers: series.early_school_leavers,
+        halt_registrations: series.halt_registrations,
+        parental_debt: series.parental_debt,
+      },
+    })
+  }
+  return { periods, indexOf: new Map(periods.map((period, index) => [period, index])), areas }
 }
 
-function buildPanel(rows: readonly PanelSnapshot[]): Panel {
-  let first: string | undefined
-  let last: string | undefined
-  for (const row of rows) {
-    if (first === undefined || row.period < first) first = row.period
-    if (last === undefined || row.period > last) last = row.period
-  }
-  const periods = first && last ? quarterRange(first, last) : []
-  const indexOf = new Map(periods.map((period, index) => [period, index]))
-  const size = periods.length
-  const areas = new Map<string, PanelArea>()
-  for (const row of rows) {
-    let area = areas.get(row.area_code)
-    if (!area) {
-      area = {
-        code: row.area_code,
-        population: new Float64Array(size).fill(Number.NaN),
-        counts: {
-          drug_offence_suspects: new Float64Array(size).fill(Number.NaN),
-          early_school_leavers: new Float64Array(size).fill(Number.NaN),
-          halt_registrations: new Float64Array(size).fill(Number.NaN),
-          parental_debt: new Float64Array(size).fill(Number.NaN),
-        },
+/** How long a cached panel is kept without being used. */
+const panelIdleMs = 10 * 60 * 1000
+
+interface CachedPanel {
+  key: string
+  panel: Promise<Panel>
+  expiry: NodeJS.Timeout
+}
+
+/** The last panel read through each repository (so per database), see {@link readPanel}. */
+const panelCache = new WeakMap<InterventionsRepository, CachedPanel>()
+
+/**
+ * The neighbourhood panel of a filter at a data version, read once and shared: at national scale
+ * (14,000 neighbourhoods × 48 quarters, about 35 MB in memory) the read is a large part of an
+ * estimate, and the two methods of an intervention, or interventions estimated one after
+ * another, read the same panel; a request arriving while the read runs waits for it. Only the
+ * last panel is kept, for {@link panelIdleMs} after its last use. The data version changes with
+ * every upload that changes a snapshot, so a cached panel is never stale; its users only read it.
+ */
+function readPanel(
+  repository: InterventionsRepository,
+  filter: { municipality?: string; to?: string },
+  dataVersion: string,
+): Promise<Panel> {
+  const key = JSON.stringify([dataVersion, filter.municipality ?? null, filter.to ?? null])
+  let cached = panelCache.get(repository)
+  if (cached?.key === key) {
+    cached.expiry.refresh()
+  } else {
+    if (cached) clearTimeout(cached.expiry)
+    const panel = repository.neighbourhoodPanel(filter).then(buildPanel)
+    const expiry = setTimeout(() => {
+      if (panelCache.get(repository) === entry) panelCache.delete(repository)
+    }, panelIdleMs).unref()
+    const entry: CachedPanel = { key, panel, expiry }
+    cached = entry
+    panelCache.set(repository, entry)
+    // a failed read is not kept: the next request tries again
+    panel.catch(() => {
+      if (panelCache.get(repository) === entry) {
+        clearTimeout(expiry)
+        panelCache.delete(repository)
       }
-      areas.set(row.area_code, area)
-    }
-    const t = indexOf.get(row.period) as number
-    area.population[t] = row.youth_population
-    for (const column of countColumns) {
-      const value = row[column]
-      area.counts[column][t] = value === null ? Number.NaN : value
-    }
+    })
   }
-  return { periods, indexOf, areas }
+  return cached.panel
 }
 
 /** The rate of a count per quarter: NaN when the count is missing or the base is 0. */
@@ -267,7 +294,7 @@ export async function interventionEffects(
       fromCache: true,
     }
   }
-  const payload = await estimateEffects(repository, intervention, options)
+  const payload = await estimateEffects(repository, intervention, options, dataVersion)
   const computedAt = new Date()
   await repository.storeEffects(key, payload, computedAt)
   return {
@@ -292,6 +319,7 @@ async function estimateEffects(
   repository: InterventionsRepository,
   intervention: InterventionRecord,
   options: EffectsOptions,
+  dataVersion: string,
 ): Promise<EffectsPayload> {
   const warnings: string[] = []
   const ends = intervention.areas.map((area) => area.end_period)
@@ -303,14 +331,17 @@ async function estimateEffects(
       `treated areas end at different quarters: the panel ends at the last, ${panelEnd}`,
     )
   }
-  const [rows, treatedAnywhere] = await Promise.all([
-    repository.neighbourhoodPanel({
-      municipality: options.donors === 'municipality' ? intervention.municipality : undefined,
-      to: panelEnd,
-    }),
+  const [panel, treatedAnywhere] = await Promise.all([
+    readPanel(
+      repository,
+      {
+        municipality: options.donors === 'municipality' ? intervention.municipality : undefined,
+        to: panelEnd,
+      },
+      dataVersion,
+    ),
     repository.treatedAreaCodes(),
   ])
-  const panel = buildPanel(rows)
   const { periods } = panel
   const timeCount = periods.length
   if (timeCount < 2) throw notEstimable('effects need at least two quarters of data')
@@ -592,27 +623,19 @@ function estimateDid(
   controls: ReadonlyMap<string, readonly number[]>,
   timeCount: number,
 ) {
-  const rows: DidPanelRow[] = []
-  for (const area of treated) {
-    for (let t = 0; t < timeCount; t++) {
-      rows.push({
-        unit: area.code,
-        time: t + 1,
-        outcome: area.rates[t],
-        group: area.startIndex + 1,
-      })
-    }
-  }
+  const units: DidWideUnit[] = treated.map((area) => ({
+    unit: area.code,
+    outcomes: area.rates,
+    group: area.startIndex + 1,
+  }))
   const controlMean = new Float64Array(timeCount)
   for (const [code, rates] of controls) {
-    for (let t = 0; t < timeCount; t++) {
-      rows.push({ unit: code, time: t + 1, outcome: rates[t], group: 0 })
-      controlMean[t] += rates[t] / controls.size
-    }
+    units.push({ unit: code, outcomes: rates, group: 0 })
+    for (let t = 0; t < timeCount; t++) controlMean[t] += rates[t] / controls.size
   }
   let result
   try {
-    result = staggeredDid(rows)
+    result = staggeredDid({ times: Array.from({ length: timeCount }, (_, t) => t + 1), units })
   } catch (error) {
     if (error instanceof RangeError || error instanceof TypeError) throw notEstimable(error.message)
     throw error
@@ -936,14 +959,14 @@ export async function interventionPower(
 ): Promise<PowerResult> {
   const historyEnd = shiftPeriod(request.startPeriod, -1)
   const municipality = municipalityCode(request.areas[0])
-  const [rows, treatedAnywhere] = await Promise.all([
+  const [snapshots, treatedAnywhere] = await Promise.all([
     repository.neighbourhoodPanel({
       municipality: request.donors === 'municipality' ? municipality : undefined,
       to: historyEnd,
     }),
     repository.treatedAreaCodes(),
   ])
-  const panel = buildPanel(rows)
+  const panel = buildPanel(snapshots)
   const warnings: string[] = []
   const candidates: { id: string; outcome: number[]; population: number }[] = []
   for (const code of request.areas) {

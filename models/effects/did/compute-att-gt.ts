@@ -85,6 +85,15 @@ export function computeAttGt(params: DidParams): AttGtResult {
   const controlCount = controlUnits.length
   const controlShare = controlCount / unitCount
 
+  // time-major copy: a cell reads two contiguous rows of it, not every unit's row at a stride
+  const byTime = new Float64Array(unitCount * timeCount)
+  for (let unit = 0; unit < unitCount; unit++) {
+    for (let timeIndex = 0; timeIndex < timeCount; timeIndex++) {
+      byTime[timeIndex * unitCount + unit] = outcomes[unit * timeCount + timeIndex]
+    }
+  }
+  const changes = new Float64Array(unitCount)
+
   // ---- main computations: one 2×2 difference of means per (g, t) ----
   const cells: AttGtCell[] = []
   const influence: Float64Array[] = []
@@ -98,29 +107,25 @@ export function computeAttGt(params: DidParams): AttGtResult {
       const time = times[timeIndex]
       const basePeriod = time >= cohort ? cohort - 1 : time - 1
       const baseIndex = basePeriod - firstTime
-      let treatedMean = 0
-      for (const unit of treatedUnits) {
-        treatedMean +=
-          outcomes[unit * timeCount + timeIndex] - outcomes[unit * timeCount + baseIndex]
+      // ΔY_i = Y_it − Y_ib of every unit
+      const current = timeIndex * unitCount
+      const base = baseIndex * unitCount
+      for (let unit = 0; unit < unitCount; unit++) {
+        changes[unit] = byTime[current + unit] - byTime[base + unit]
       }
+      let treatedMean = 0
+      for (const unit of treatedUnits) treatedMean += changes[unit]
       treatedMean /= treatedCount
       let controlMean = 0
-      for (const unit of controlUnits) {
-        controlMean +=
-          outcomes[unit * timeCount + timeIndex] - outcomes[unit * timeCount + baseIndex]
-      }
+      for (const unit of controlUnits) controlMean += changes[unit]
       controlMean /= controlCount
       const att = treatedMean - controlMean
       const cellInfluence = new Float64Array(unitCount)
       for (const unit of treatedUnits) {
-        const change =
-          outcomes[unit * timeCount + timeIndex] - outcomes[unit * timeCount + baseIndex]
-        cellInfluence[unit] = (change - treatedMean) / treatedShare
+        cellInfluence[unit] = (changes[unit] - treatedMean) / treatedShare
       }
       for (const unit of controlUnits) {
-        const change =
-          outcomes[unit * timeCount + timeIndex] - outcomes[unit * timeCount + baseIndex]
-        cellInfluence[unit] = -(change - controlMean) / controlShare
+        cellInfluence[unit] = -(changes[unit] - controlMean) / controlShare
       }
       const se = standardErrorFromInfluence(cellInfluence)
       const inference = normalInference(att, se, confidenceLevel)

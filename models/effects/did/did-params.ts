@@ -1,8 +1,9 @@
 /**
  * Staggered difference-in-differences parameters: the one object every later step of the
  * Callaway & Sant'Anna estimator takes (as R did's `DIDparams`, `R/DIDparams.R`), built only by
- * {@link preprocessDid}. It holds the cleaned balanced panel in a dense unit × time layout and
- * the counts derived from it; nothing downstream re-reads the caller's rows.
+ * {@link preprocessDid} (long rows) or {@link preprocessDidWide} (series). It holds the cleaned
+ * balanced panel in a dense unit × time layout and the counts derived from it; nothing downstream
+ * re-reads the caller's rows.
  */
 
 /** One observation of the long panel given to {@link preprocessDid}. */
@@ -15,6 +16,23 @@ export interface DidPanelRow {
   readonly outcome: number
   /** The first treated period of the unit (its cohort g), or 0 for never treated. Constant per unit. */
   readonly group: number
+}
+
+/** One unit of the wide panel given to {@link preprocessDidWide}. */
+export interface DidWideUnit {
+  /** The unit (area) identifier. */
+  readonly unit: string
+  /** The outcome per period of {@link DidWidePanel.times}; NaN marks a missing value. */
+  readonly outcomes: ArrayLike<number>
+  /** The first treated period of the unit (its cohort g), or 0 for never treated. */
+  readonly group: number
+}
+
+/** The same panel wide, as a caller holding series has it: no object per observation. */
+export interface DidWidePanel {
+  /** The periods, ascending consecutive integers (quarters mapped 0, 1, 2, …). */
+  readonly times: readonly number[]
+  readonly units: readonly DidWideUnit[]
 }
 
 /** The cleaned panel and settings. Arrays are owned by the params object and never mutated. */

@@ -1,6 +1,6 @@
 /** Callaway & Sant'Anna (2021) staggered difference-in-differences, one step per file. */
-export type { DidPanelRow, DidParams } from './did-params.js'
-export { preprocessDid, type PreprocessDidOptions } from './preprocess-did.js'
+export type { DidPanelRow, DidParams, DidWidePanel, DidWideUnit } from './did-params.js'
+export { preprocessDid, preprocessDidWide, type PreprocessDidOptions } from './preprocess-did.js'
 export { computeAttGt, type AttGtCell, type AttGtResult } from './compute-att-gt.js'
 export {
   aggregateAtt,

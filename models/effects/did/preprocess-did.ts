@@ -1,4 +1,4 @@
-import type { DidPanelRow, DidParams } from './did-params.js'
+import type { DidPanelRow, DidParams, DidWidePanel } from './did-params.js'
 
 /** Options of {@link preprocessDid}. */
 export interface PreprocessDidOptions {
@@ -34,18 +34,12 @@ export function preprocessDid(
   rows: readonly DidPanelRow[],
   options: PreprocessDidOptions = {},
 ): DidParams {
-  const confidenceLevel = options.confidenceLevel ?? 0.95
-  if (!(confidenceLevel > 0 && confidenceLevel < 1)) {
-    throw new RangeError(
-      `preprocessDid requires a confidenceLevel strictly between 0 and 1, got ${confidenceLevel}`,
-    )
-  }
+  const confidenceLevel = checkedConfidenceLevel('preprocessDid', options)
   if (!Array.isArray(rows) || rows.length === 0) {
     throw new TypeError(
       'preprocessDid requires a non-empty array of {unit, time, outcome, group} rows',
     )
   }
-  const warnings: string[] = []
   const groupOfUnit = new Map<string, number>()
   const timeSet = new Set<number>()
   for (let index = 0; index < rows.length; index++) {
@@ -85,21 +79,11 @@ export function preprocessDid(
     timeSet.add(row.time)
   }
   const times = [...timeSet].sort((a, b) => a - b)
-  if (times.length < 2) {
-    throw new RangeError('preprocessDid requires at least two periods')
-  }
-  for (let index = 1; index < times.length; index++) {
-    if (times[index] !== times[index - 1] + 1) {
-      throw new RangeError(
-        `preprocessDid requires consecutive integer periods, ${times[index - 1] + 1} is missing between ${times[0]} and ${times[times.length - 1]}`,
-      )
-    }
-  }
+  checkConsecutiveTimes('preprocessDid', times)
   const firstTime = times[0]
-  const lastTime = times[times.length - 1]
   const timeCount = times.length
 
-  const allUnits = [...groupOfUnit.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const allUnits = [...groupOfUnit.keys()].sort(byCodePoint)
   const unitPosition = new Map<string, number>()
   allUnits.forEach((unit, position) => unitPosition.set(unit, position))
   const dense = new Float64Array(allUnits.length * timeCount).fill(Number.NaN)
@@ -114,7 +98,135 @@ export function preprocessDid(
     seen[cell] = 1
     dense[cell] = row.outcome
   }
+  const groups = allUnits.map((unit) => groupOfUnit.get(unit) as number)
+  return balancedParams('preprocessDid', allUnits, groups, dense, times, confidenceLevel)
+}
 
+/**
+ * {@link preprocessDid} for a panel the caller already holds wide, one outcome series per unit:
+ * the same checks and handling (a NaN outcome is a missing period) and the same params as the
+ * long rows `{unit, time: times[t], outcome: outcomes[t], group}` would give, without an object
+ * per observation.
+ *
+ * @param panel `times`, ascending consecutive integers, and per unit its identifier, group (first
+ *   treated period or 0) and one outcome per period; the caller's arrays are read, never mutated
+ * @param options confidence level
+ * @returns the params object, as {@link preprocessDid}
+ * @throws TypeError for a malformed unit or series; RangeError for a duplicate unit,
+ *   non-consecutive periods, fewer than two periods, no treated cohort or no never-treated unit
+ * Complexity: O(n log n + n · T) for n units and T periods.
+ */
+export function preprocessDidWide(
+  panel: DidWidePanel,
+  options: PreprocessDidOptions = {},
+): DidParams {
+  const confidenceLevel = checkedConfidenceLevel('preprocessDidWide', options)
+  if (typeof panel !== 'object' || panel === null) {
+    throw new TypeError('preprocessDidWide requires a panel {times, units}')
+  }
+  const { times, units } = panel
+  if (!Array.isArray(times) || !times.every((time) => Number.isInteger(time))) {
+    throw new TypeError(
+      'preprocessDidWide requires integer times, map periods to consecutive integers',
+    )
+  }
+  checkConsecutiveTimes('preprocessDidWide', times)
+  if (!Array.isArray(units) || units.length === 0) {
+    throw new TypeError(
+      'preprocessDidWide requires a non-empty array of {unit, outcomes, group} units',
+    )
+  }
+  const timeCount = times.length
+  units.forEach((entry, index) => {
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      typeof entry.unit !== 'string' ||
+      entry.unit === ''
+    ) {
+      throw new TypeError(
+        `preprocessDidWide requires a non-empty string unit on every unit (unit ${index})`,
+      )
+    }
+    if (!Number.isInteger(entry.group) || entry.group < 0) {
+      throw new TypeError(
+        `preprocessDidWide requires group to be the first treated period or 0 for never treated (unit ${entry.unit})`,
+      )
+    }
+    if (entry.outcomes?.length !== timeCount) {
+      throw new TypeError(
+        `preprocessDidWide requires one outcome per period, unit ${entry.unit} has ${entry.outcomes?.length ?? 'none'} of ${timeCount}, use NaN for a missing value`,
+      )
+    }
+  })
+  const order = units
+    .map((_, index) => index)
+    .sort((a, b) => byCodePoint(units[a].unit, units[b].unit))
+  const allUnits = order.map((index) => units[index].unit)
+  const dense = new Float64Array(allUnits.length * timeCount)
+  order.forEach((index, position) => {
+    if (position > 0 && allUnits[position] === allUnits[position - 1]) {
+      throw new RangeError(
+        `preprocessDidWide requires one series per unit, unit ${allUnits[position]} appears twice`,
+      )
+    }
+    const { outcomes } = units[index]
+    for (let t = 0; t < timeCount; t++) {
+      const value = outcomes[t]
+      if (typeof value !== 'number') {
+        throw new TypeError(
+          `preprocessDidWide requires numeric outcomes, unit ${allUnits[position]} has ${String(value)} in period ${times[t]}, use NaN for a missing value`,
+        )
+      }
+      dense[position * timeCount + t] = value
+    }
+  })
+  const groups = order.map((index) => units[index].group)
+  return balancedParams('preprocessDidWide', allUnits, groups, dense, [...times], confidenceLevel)
+}
+
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+function checkedConfidenceLevel(caller: string, options: PreprocessDidOptions): number {
+  const confidenceLevel = options.confidenceLevel ?? 0.95
+  if (!(confidenceLevel > 0 && confidenceLevel < 1)) {
+    throw new RangeError(
+      `${caller} requires a confidenceLevel strictly between 0 and 1, got ${confidenceLevel}`,
+    )
+  }
+  return confidenceLevel
+}
+
+function checkConsecutiveTimes(caller: string, times: readonly number[]): void {
+  if (times.length < 2) {
+    throw new RangeError(`${caller} requires at least two periods`)
+  }
+  for (let index = 1; index < times.length; index++) {
+    if (times[index] !== times[index - 1] + 1) {
+      throw new RangeError(
+        `${caller} requires consecutive integer periods, ${times[index - 1] + 1} is missing between ${times[0]} and ${times[times.length - 1]}`,
+      )
+    }
+  }
+}
+
+/**
+ * The common second half of {@link preprocessDid} and {@link preprocessDidWide}: from the dense
+ * unit × time matrix of every unit (sorted), drops unbalanced and already-treated units, recodes
+ * units treated after the last period, and counts cohorts, with the warnings.
+ */
+function balancedParams(
+  caller: string,
+  allUnits: readonly string[],
+  allGroups: readonly number[],
+  dense: Float64Array,
+  times: readonly number[],
+  confidenceLevel: number,
+): DidParams {
+  const warnings: string[] = []
+  const firstTime = times[0]
+  const lastTime = times[times.length - 1]
+  const timeCount = times.length
   let droppedUnbalanced = 0
   let droppedEarly = 0
   let recodedLate = 0
@@ -132,7 +244,7 @@ export function preprocessDid(
       droppedUnbalanced++
       continue
     }
-    let group = groupOfUnit.get(allUnits[position]) as number
+    let group = allGroups[position]
     if (group !== 0 && group <= firstTime) {
       droppedEarly++
       continue
@@ -176,13 +288,13 @@ export function preprocessDid(
   }
   if (neverTreatedCount === 0) {
     throw new RangeError(
-      'preprocessDid requires at least one never-treated unit (group 0) with complete data, add control areas',
+      `${caller} requires at least one never-treated unit (group 0) with complete data, add control areas`,
     )
   }
   const cohorts = [...cohortCount.keys()].sort((a, b) => a - b)
   if (cohorts.length === 0) {
     throw new RangeError(
-      'preprocessDid requires at least one treated unit first treated after the first period',
+      `${caller} requires at least one treated unit first treated after the first period`,
     )
   }
   const cohortSizes = cohorts.map((cohort) => cohortCount.get(cohort) as number)

@@ -1,5 +1,5 @@
-import type { DidPanelRow } from './did-params.js'
-import { preprocessDid, type PreprocessDidOptions } from './preprocess-did.js'
+import type { DidPanelRow, DidWidePanel } from './did-params.js'
+import { preprocessDid, preprocessDidWide, type PreprocessDidOptions } from './preprocess-did.js'
 import { computeAttGt, type AttGtCell } from './compute-att-gt.js'
 import { aggregateAtt, type AggregatedEntry, type AggregatedEstimate } from './aggregate-att.js'
 
@@ -22,22 +22,23 @@ export interface StaggeredDidResult {
 
 /**
  * Staggered difference-in-differences (Callaway & Sant'Anna 2021) in one call: validates the
- * panel ({@link preprocessDid}), estimates every ATT(g,t) against never-treated units
+ * panel ({@link preprocessDid} for long rows, {@link preprocessDidWide} for series), estimates every ATT(g,t) against never-treated units
  * ({@link computeAttGt}), and aggregates to the overall ATT (`simple`) and the event study
  * (`dynamic`) with analytic influence-function standard errors and pointwise normal intervals
  * ({@link aggregateAtt}). The gatekeeper of R did 2.x's `att_gt` + `aggte` pipeline.
  *
- * @param rows long panel `{unit, time, outcome, group}` (see {@link preprocessDid})
+ * @param panel long rows `{unit, time, outcome, group}` (see {@link preprocessDid}) or the same
+ *   panel wide, `{times, units: [{unit, outcomes, group}]}` (see {@link preprocessDidWide})
  * @param options confidence level (default 0.95)
  * @returns overall ATT, event study, cells, counts and warnings
- * @throws as {@link preprocessDid} and {@link computeAttGt}
+ * @throws as {@link preprocessDid} (or {@link preprocessDidWide}) and {@link computeAttGt}
  * Complexity: O(G · T · n) time and memory (G cohorts, T periods, n units).
  */
 export function staggeredDid(
-  rows: readonly DidPanelRow[],
+  panel: readonly DidPanelRow[] | DidWidePanel,
   options: PreprocessDidOptions = {},
 ): StaggeredDidResult {
-  const params = preprocessDid(rows, options)
+  const params = isWide(panel) ? preprocessDidWide(panel, options) : preprocessDid(panel, options)
   const attGt = computeAttGt(params)
   const simple = aggregateAtt(attGt, 'simple')
   const dynamic = aggregateAtt(attGt, 'dynamic')
@@ -53,3 +54,6 @@ export function staggeredDid(
     warnings: params.warnings,
   }
 }
+
+const isWide = (panel: readonly DidPanelRow[] | DidWidePanel): panel is DidWidePanel =>
+  !Array.isArray(panel)

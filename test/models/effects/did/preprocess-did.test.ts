@@ -3,7 +3,9 @@ import fc from 'fast-check'
 import {
   computeAttGt,
   preprocessDid,
+  preprocessDidWide,
   type DidPanelRow,
+  type DidWidePanel,
 } from '../../../../models/effects/did/index.js'
 import { readMpdta } from './mpdta.js'
 
@@ -92,4 +94,82 @@ t.test('preprocessDid', async (t) => {
       t.pass('property held')
     },
   )
+})
+
+/** The long rows as a wide panel: one series per unit over every period, NaN where a row is absent. */
+function widen(rows: readonly DidPanelRow[]): DidWidePanel {
+  const timeValues = rows.map((row) => row.time)
+  const first = Math.min(...timeValues)
+  const times = Array.from({ length: Math.max(...timeValues) - first + 1 }, (_, t) => first + t)
+  const units = new Map<string, { unit: string; outcomes: number[]; group: number }>()
+  for (const row of rows) {
+    let entry = units.get(row.unit)
+    if (!entry) {
+      entry = { unit: row.unit, outcomes: times.map(() => Number.NaN), group: row.group }
+      units.set(row.unit, entry)
+    }
+    entry.outcomes[row.time - first] = row.outcome
+  }
+  return { times, units: [...units.values()].reverse() }
+}
+
+t.test('preprocessDidWide', async (t) => {
+  t.test('when mpdta is given wide, then the params equal those of the long rows', async (t) => {
+    const long = preprocessDid(readMpdta())
+    const wide = preprocessDidWide(widen(readMpdta()))
+    t.same(wide.unitIds, long.unitIds)
+    t.same(wide.times, long.times)
+    t.same(wide.cohorts, long.cohorts)
+    t.same(wide.cohortSizes, long.cohortSizes)
+    t.equal(wide.neverTreatedCount, long.neverTreatedCount)
+    t.same(wide.warnings, long.warnings)
+    t.ok(
+      wide.outcomes.every((value, index) => Object.is(value, long.outcomes[index])),
+      'outcomes identical',
+    )
+    t.ok(wide.unitGroups.every((value, index) => value === long.unitGroups[index]))
+  })
+
+  t.test('when a unit misses a period or is recoded, then the warnings are the same', async (t) => {
+    const rows = [
+      ...tiny,
+      { unit: 'c', time: 1, outcome: 3, group: 0 },
+      { unit: 'd', time: 1, outcome: 3, group: 9 },
+      { unit: 'd', time: 2, outcome: 3, group: 9 },
+    ]
+    const wide = preprocessDidWide(widen(rows))
+    t.same(wide.unitIds, ['a', 'b', 'd'])
+    t.same(wide.warnings, preprocessDid(rows).warnings)
+  })
+
+  t.test('when the input is bad, then the errors name function, rule and fix', async (t) => {
+    const panel = widen(tiny)
+    t.throws(() => preprocessDidWide({ times: [1, 2], units: [] }), {
+      message: /preprocessDidWide requires a non-empty array/,
+    })
+    t.throws(() => preprocessDidWide({ ...panel, times: [1, 3] }), {
+      message: /preprocessDidWide requires consecutive integer periods/,
+    })
+    t.throws(() => preprocessDidWide({ ...panel, units: [...panel.units, panel.units[0]] }), {
+      message: /preprocessDidWide requires one series per unit/,
+    })
+    t.throws(
+      () => preprocessDidWide({ ...panel, units: [{ unit: 'e', outcomes: [1], group: 0 }] }),
+      { message: /preprocessDidWide requires one outcome per period/ },
+    )
+    t.throws(
+      () =>
+        preprocessDidWide({ ...panel, units: panel.units.map((unit) => ({ ...unit, group: 2 })) }),
+      { message: /preprocessDidWide requires at least one never-treated unit/ },
+    )
+  })
+
+  t.test('when the panel is frozen, then preprocessing does not mutate it', async (t) => {
+    const panel = widen(readMpdta())
+    const frozen = Object.freeze({
+      times: Object.freeze(panel.times),
+      units: Object.freeze(panel.units.map((unit) => Object.freeze(unit))),
+    })
+    t.doesNotThrow(() => computeAttGt(preprocessDidWide(frozen)))
+  })
 })

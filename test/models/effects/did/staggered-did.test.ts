@@ -36,6 +36,24 @@ t.test('staggeredDid', async (t) => {
     },
   )
 
+  t.test(
+    'when the panel is given wide, then the result equals that of the long rows',
+    async (t) => {
+      const rows = simulatePanel(11, -0.001)
+      const units = new Map<string, { unit: string; outcomes: number[]; group: number }>()
+      for (const row of rows) {
+        const entry = units.get(row.unit) ?? { unit: row.unit, outcomes: [], group: row.group }
+        entry.outcomes[row.time] = row.outcome
+        units.set(row.unit, entry)
+      }
+      const wide = staggeredDid({
+        times: Array.from({ length: 48 }, (_, time) => time),
+        units: [...units.values()],
+      })
+      t.same(wide, staggeredDid(rows))
+    },
+  )
+
   t.test('when a placebo group has no effect, then it is not flagged', async (t) => {
     // no planted effect (seed 12)
     const result = staggeredDid(simulatePanel(12, 0))

@@ -453,6 +453,34 @@ for (const engine of engines) {
           t.equal(response.statusCode, 400, query)
         }
       })
+
+      t.test(
+        'when a control loses a count, then both methods read the new data and leave it out',
+        async (t) => {
+          const before = (await effects(effectId, 'method=synthetic_control')).json() as Effects
+          const revised = rows.find(
+            (row) => row.area_code === 'BU05180602' && row.period === '2023Q4',
+          )!
+          const upload = await app.inject({
+            method: 'POST',
+            url: '/v1/snapshots',
+            headers: { ...admin, 'content-type': 'text/csv' },
+            payload: csvOf([{ ...revised, drug_offence_suspects: null }]),
+          })
+          t.equal(upload.json().revised, 1)
+          for (const method of ['synthetic_control', 'did']) {
+            const after = (await effects(effectId, `method=${method}`)).json() as Effects
+            t.not(after.data_version, before.data_version)
+            t.equal(after.n_donors, before.n_donors - 1, `${method}: one control fewer`)
+            t.ok(
+              after.warnings.includes(
+                '1 never-treated neighbourhood(s) with missing quarters left out of the controls',
+              ),
+              `${method}: ${after.warnings.join('; ')}`,
+            )
+          }
+        },
+      )
     })
 
     t.test('POST /v1/interventions/power', async (t) => {
