@@ -29,6 +29,17 @@ export interface BinomialGlmInput {
    * quadratically, so the error left after that step is of the order of `tolerance`.
    */
   tolerance?: number
+  /**
+   * Coefficients on the original scale to start from, one per term, e.g. the estimates of a fit
+   * on a superset of the rows (cross-validation). Given a start that close, the float32 phase is
+   * skipped: float64 Newton steps begin there. Default: the intercept-only estimate, float32 first.
+   */
+  start?: readonly number[]
+  /**
+   * Fit on these rows only (indices into design, successes and trials, as R `glm`'s `subset`),
+   * e.g. a cross-validation training set, read in place rather than copied; default: every row.
+   */
+  subset?: Int32Array
 }
 
 export interface BinomialGlmCoefficient {
@@ -135,10 +146,18 @@ function logFactorial(k: number): number {
 // ---------------------------------------------------------------------------------------------
 
 interface PreparedData {
+  /** Rows fitted: the subset's length, else every row. */
   rows: number
   columns: number
-  /** Row-major standardized design, rows × columns. */
-  standardized: Float64Array
+  /** Row-major design as given. */
+  design: Float64Array
+  /** The fitted rows' indices; undefined: rows 0 … rows − 1. */
+  subset: Int32Array | undefined
+  /**
+   * Row-major standardized design, rows × columns, when every row is fitted; a subset's rows are
+   * standardized on the fly instead (`standardizedRow`), so a fold costs no copy of the data.
+   */
+  standardized: Float64Array | undefined
   successes: Float64Array
   trials: Float64Array
   interceptColumn: number
@@ -202,13 +221,27 @@ function prepare(input: BinomialGlmInput): PreparedData {
   const columns = termNames.length
   const successes = readColumn(input.successes, 'successes')
   const trials = readColumn(input.trials, 'trials')
-  const rows = trials.length
-  if (successes.length !== rows) {
+  const length = trials.length
+  if (successes.length !== length) {
     throw new RangeError(
-      `${functionName} requires as many successes as trials, got ${successes.length} and ${rows}`,
+      `${functionName} requires as many successes as trials, got ${successes.length} and ${length}`,
     )
   }
-  const design = readDesign(input.design, rows, columns)
+  const design = readDesign(input.design, length, columns)
+  const subset = input.subset
+  if (subset !== undefined) {
+    if (!(subset instanceof Int32Array)) {
+      throw new TypeError(`${functionName} requires subset as an Int32Array of row indices`)
+    }
+    for (let index = 0; index < subset.length; index += 1) {
+      if (!(subset[index] >= 0 && subset[index] < length)) {
+        throw new RangeError(
+          `${functionName} requires subset rows between 0 and ${length - 1}, got ${subset[index]}`,
+        )
+      }
+    }
+  }
+  const rows = subset === undefined ? length : subset.length
   if (rows === 0) {
     throw new NotIdentifiableError('no_rows', `${functionName} cannot fit a model without rows`)
   }
@@ -221,7 +254,8 @@ function prepare(input: BinomialGlmInput): PreparedData {
   let totalTrials = 0
   let logBinomialCoefficients = 0
   let saturatedKernel = 0
-  for (let row = 0; row < rows; row += 1) {
+  for (let index = 0; index < rows; index += 1) {
+    const row = subset === undefined ? index : subset[index]
     const n = trials[row]
     const y = successes[row]
     if (!Number.isInteger(n) || n < 1) {
@@ -289,8 +323,8 @@ function prepare(input: BinomialGlmInput): PreparedData {
     if (centre) means[column] = sums[column] / rows
   }
   const squares = new Float64Array(columns)
-  for (let row = 0; row < rows; row += 1) {
-    const offset = row * columns
+  for (let index = 0; index < rows; index += 1) {
+    const offset = (subset === undefined ? index : subset[index]) * columns
     for (let column = 0; column < columns; column += 1) {
       const deviation = design[offset + column] - means[column]
       squares[column] += deviation * deviation
@@ -299,17 +333,21 @@ function prepare(input: BinomialGlmInput): PreparedData {
   for (let column = 0; column < columns; column += 1) {
     if (column !== interceptColumn) scales[column] = Math.sqrt(squares[column] / rows)
   }
-
-  const standardized = new Float64Array(rows * columns)
-  for (let row = 0; row < rows; row += 1) {
-    const offset = row * columns
-    for (let column = 0; column < columns; column += 1) {
-      standardized[offset + column] = (design[offset + column] - means[column]) / scales[column]
+  let standardized: Float64Array | undefined
+  if (subset === undefined) {
+    standardized = new Float64Array(rows * columns)
+    for (let row = 0; row < rows; row += 1) {
+      const offset = row * columns
+      for (let column = 0; column < columns; column += 1) {
+        standardized[offset + column] = (design[offset + column] - means[column]) / scales[column]
+      }
     }
   }
   return {
     rows,
     columns,
+    design,
+    subset,
     standardized,
     successes,
     trials,
@@ -323,20 +361,44 @@ function prepare(input: BinomialGlmInput): PreparedData {
   }
 }
 
+/** Writes the standardized values of fitted row `index` (the subset's index-th row) into `into`. */
+function standardizedRow(data: PreparedData, index: number, into: Float64Array): void {
+  const { columns, standardized } = data
+  if (standardized !== undefined) {
+    for (let column = 0; column < columns; column += 1)
+      into[column] = standardized[index * columns + column]
+    return
+  }
+  const { design, subset, means, scales } = data
+  const offset = (subset === undefined ? index : subset[index]) * columns
+  for (let column = 0; column < columns; column += 1)
+    into[column] = (design[offset + column] - means[column]) / scales[column]
+}
+
+/** The fitted rows' successes and trials, in fitted order (copies only for a subset). */
+function fittedCounts(data: PreparedData): { successes: Float64Array; trials: Float64Array } {
+  const { subset } = data
+  if (subset === undefined) return { successes: data.successes, trials: data.trials }
+  return {
+    successes: Float64Array.from(subset, (row) => data.successes[row]),
+    trials: Float64Array.from(subset, (row) => data.trials[row]),
+  }
+}
+
 /**
  * Refuses a design whose columns are linearly dependent: a Cholesky factorisation of the
  * standardized cross-product matrix Z'Z/rows, column by column; the squared diagonal of the
  * factor is the share of a column's variance not explained by the columns before it.
  */
 function checkCollinearity(data: PreparedData, termNames: readonly string[]): void {
-  const { rows, columns, standardized } = data
+  const { rows, columns } = data
   const crossProducts = new Float64Array(columns * columns)
+  const values = new Float64Array(columns)
   for (let row = 0; row < rows; row += 1) {
-    const offset = row * columns
+    standardizedRow(data, row, values)
     for (let j = 0; j < columns; j += 1) {
-      const value = standardized[offset + j]
-      for (let k = j; k < columns; k += 1)
-        crossProducts[j * columns + k] += value * standardized[offset + k]
+      const value = values[j]
+      for (let k = j; k < columns; k += 1) crossProducts[j * columns + k] += value * values[k]
     }
   }
   const factor = new Float64Array(columns * columns)
@@ -422,32 +484,40 @@ function float32Phase(
   start: Float64Array,
   maxIterations: number,
 ): { coefficients: Float64Array; iterations: number } {
-  const { rows, columns, standardized } = data
+  const { rows, columns } = data
   const productCount = (columns * (columns + 1)) / 2
   const useProducts = rows * productCount <= maxProductCells
   let coefficients = start
   let iterations = 0
   const tensors: TensorflowNamespace.Tensor[] = []
   try {
-    const design = tf.tensor2d(Float32Array.from(standardized), [rows, columns], 'float32')
+    // Column products z_j·z_k (j ≤ k) once, so X'WX is one matrix product w'·products per step.
+    const precomputed = data.standardized
+    const standardized =
+      precomputed !== undefined ? Float32Array.from(precomputed) : new Float32Array(rows * columns)
+    const productValues = new Float32Array(useProducts ? rows * productCount : 0)
+    const values = new Float64Array(columns)
+    for (let row = 0; row < rows && (useProducts || precomputed === undefined); row += 1) {
+      standardizedRow(data, row, values)
+      if (precomputed === undefined) {
+        for (let j = 0; j < columns; j += 1) standardized[row * columns + j] = values[j]
+      }
+      if (!useProducts) continue
+      let slot = row * productCount
+      for (let j = 0; j < columns; j += 1) {
+        for (let k = j; k < columns; k += 1) productValues[slot++] = values[j] * values[k]
+      }
+    }
+    const design = tf.tensor2d(standardized, [rows, columns], 'float32')
     tensors.push(design)
-    const successes = tf.tensor2d(Float32Array.from(data.successes), [1, rows], 'float32')
+    const counts = fittedCounts(data)
+    const successes = tf.tensor2d(Float32Array.from(counts.successes), [1, rows], 'float32')
     tensors.push(successes)
-    const trials = tf.tensor2d(Float32Array.from(data.trials), [1, rows], 'float32')
+    const trials = tf.tensor2d(Float32Array.from(counts.trials), [1, rows], 'float32')
     tensors.push(trials)
     let products: TensorflowNamespace.Tensor2D | undefined
     if (useProducts) {
-      // Column products z_j·z_k (j ≤ k) once, so X'WX is one matrix product w'·products per step.
-      const values = new Float32Array(rows * productCount)
-      for (let row = 0; row < rows; row += 1) {
-        const offset = row * columns
-        let slot = row * productCount
-        for (let j = 0; j < columns; j += 1) {
-          const value = standardized[offset + j]
-          for (let k = j; k < columns; k += 1) values[slot++] = value * standardized[offset + k]
-        }
-      }
-      products = tf.tensor2d(values, [rows, productCount], 'float32')
+      products = tf.tensor2d(productValues, [rows, productCount], 'float32')
       tensors.push(products)
     }
 
@@ -504,15 +574,17 @@ interface Float64Pass {
 
 /** One float64 pass over the rows at `coefficients`: log-likelihood, score and information. */
 function float64Pass(data: PreparedData, coefficients: Float64Array): Float64Pass {
-  const { rows, columns, standardized, successes, trials } = data
+  const { rows, columns, subset, successes, trials } = data
   const score = new Float64Array(columns)
   const information = new Float64Array(columns * columns)
+  const values = new Float64Array(columns)
   let logLikelihoodKernel = 0
   let largestBoundaryLinearPredictor = 0
-  for (let row = 0; row < rows; row += 1) {
-    const offset = row * columns
+  for (let index = 0; index < rows; index += 1) {
+    standardizedRow(data, index, values)
     let linear = 0
-    for (let j = 0; j < columns; j += 1) linear += standardized[offset + j] * coefficients[j]
+    for (let j = 0; j < columns; j += 1) linear += values[j] * coefficients[j]
+    const row = subset === undefined ? index : subset[index]
     const n = trials[row]
     const y = successes[row]
     const tail = Math.exp(-Math.abs(linear))
@@ -526,14 +598,34 @@ function float64Pass(data: PreparedData, coefficients: Float64Array): Float64Pas
     const weight = (n * tail) / ((1 + tail) * (1 + tail))
     const residual = y - n * probability
     for (let j = 0; j < columns; j += 1) {
-      const value = standardized[offset + j]
+      const value = values[j]
       score[j] += value * residual
       const weighted = value * weight
-      for (let k = j; k < columns; k += 1)
-        information[j * columns + k] += weighted * standardized[offset + k]
+      for (let k = j; k < columns; k += 1) information[j * columns + k] += weighted * values[k]
     }
   }
   return { logLikelihoodKernel, score, information, largestBoundaryLinearPredictor }
+}
+
+/**
+ * Original-scale coefficients as the standardized design's: the inverse of the map back
+ * (β_standardized_j = β_j·scale_j; the intercept absorbs Σ β_j·mean_j).
+ */
+function standardizedStart(data: PreparedData, start: readonly number[]): Float64Array {
+  const { columns, interceptColumn, means, scales } = data
+  if (!Array.isArray(start) || start.length !== columns || !start.every(Number.isFinite)) {
+    throw new RangeError(
+      `${functionName} requires start as one finite coefficient per term (${columns})`,
+    )
+  }
+  const coefficients = new Float64Array(columns)
+  for (let j = 0; j < columns; j += 1) {
+    if (j === interceptColumn) continue
+    coefficients[j] = start[j] * scales[j]
+    if (interceptColumn !== -1) coefficients[interceptColumn] += start[j] * means[j]
+  }
+  if (interceptColumn !== -1) coefficients[interceptColumn] += start[interceptColumn]
+  return coefficients
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -568,18 +660,21 @@ function float64Pass(data: PreparedData, coefficients: Float64Array): Float64Pas
  * over the rows per step (with step halving should the log-likelihood drop), until the step is at
  * most √tolerance standard errors; that last step is applied, so the result equals a float64 fit
  * to about 1e-8 relative whatever the backend. Tensors are disposed before returning; no tensor
- * crosses this function's boundary. Cost: O(rows·p²) per step.
+ * crosses this function's boundary. With a `start` (estimates of a fit on similar data) only
+ * the float64 steps run, from there. Cost: O(rows·p²) per step.
  *
  * @param tf the `@tensorflow/tfjs` namespace, its backend already initialised
  * @param input design (rows × p), successes and trials per row (whole numbers, 1 ≤ trials),
- *   termNames (p names), maxIterations per phase (default 25), tolerance (default 1e-10)
+ *   termNames (p names), maxIterations per phase (default 25), tolerance (default 1e-10), an
+ *   optional start (p coefficients, original scale) and subset (row indices to fit on)
  * @returns coefficients per term, iterations, converged, deviance, null_deviance, aic,
  *   log_likelihood, n_rows, df_residual, df_null and the covariance matrix (original scale)
  * @throws NotIdentifiableError with `reason` `no_rows`, `no_events`, `all_events`,
  *   `constant_predictor`, `collinear` (a column is a linear combination of the columns before
  *   it) or `separation` (a fitted probability runs to 0 or 1: the estimate does not exist)
  * @throws RangeError or TypeError for malformed input (lengths, non-whole or negative counts,
- *   successes above trials, non-finite design values)
+ *   successes above trials, non-finite design values, a start of the wrong length, a subset row
+ *   out of range)
  */
 export function fitBinomialGlm(tf: Tensorflow, input: BinomialGlmInput): BinomialGlmFit {
   const maxIterations = input.maxIterations ?? 25
@@ -597,12 +692,17 @@ export function fitBinomialGlm(tf: Tensorflow, input: BinomialGlmInput): Binomia
   checkCollinearity(data, termNames)
   const { rows, columns, interceptColumn } = data
 
-  const start = new Float64Array(columns)
-  if (interceptColumn !== -1) {
-    const share = data.totalSuccesses / data.totalTrials
-    start[interceptColumn] = Math.log(share / (1 - share))
+  let float32: { coefficients: Float64Array; iterations: number }
+  if (input.start !== undefined) {
+    float32 = { coefficients: standardizedStart(data, input.start), iterations: 0 }
+  } else {
+    const start = new Float64Array(columns)
+    if (interceptColumn !== -1) {
+      const share = data.totalSuccesses / data.totalTrials
+      start[interceptColumn] = Math.log(share / (1 - share))
+    }
+    float32 = float32Phase(tf, data, start, maxIterations)
   }
-  const float32 = float32Phase(tf, data, start, maxIterations)
 
   // Float64 refinement.
   const stepLimit = Math.sqrt(tolerance)

@@ -1,5 +1,6 @@
 import { fitBinomialGlm, type NumericColumn, type Tensorflow } from './binomial-glm.js'
 import { mulberry32 } from '../stats/seeded-random.js'
+import { ascendingOrder } from './ascending-order.js'
 
 export interface ModelQualityInput {
   /** Design the model was fitted on, rows × p (row-major Float64Array). */
@@ -15,6 +16,12 @@ export interface ModelQualityInput {
   seed: number
   /** Number of cross-validation folds; default 5. */
   folds?: number
+  /**
+   * The estimates of the fit on all rows (original scale, design column order). When given, each
+   * fold's refit starts there (`fitBinomialGlm`'s `start`: float64 Newton steps only), which
+   * reaches the same estimates in far less time than a fit from scratch.
+   */
+  coefficients?: readonly number[]
 }
 
 export interface CalibrationDecile {
@@ -40,6 +47,29 @@ export interface ModelQuality {
 
 const functionName = 'assessModelQuality'
 
+/**
+ * Row indices by fitted risk ascending, ties by successes then trials (then row order): the
+ * stable `ascendingOrder` (a radix sort, no comparator call per row), then only runs of equal
+ * risk sorted by comparator.
+ */
+function calibrationOrder(
+  fittedRisk: NumericColumn,
+  successes: NumericColumn,
+  trials: NumericColumn,
+): Int32Array {
+  const risks = Float64Array.from(fittedRisk)
+  const order = ascendingOrder(risks)
+  for (let from = 0; from < order.length;) {
+    let to = from + 1
+    while (to < order.length && risks[order[to]] === risks[order[from]]) to += 1
+    if (to - from > 1) {
+      order.subarray(from, to).sort((a, b) => successes[a] - successes[b] || trials[a] - trials[b])
+    }
+    from = to
+  }
+  return order
+}
+
 function binomialDeviance(y: number, n: number, probability: number): number {
   let value = 0
   if (y > 0) value += y * Math.log(y / (n * probability))
@@ -62,17 +92,19 @@ function binomialDeviance(y: number, n: number, probability: number): number {
  * - Cross-validated deviance: the distinct `groups` (areas), sorted, are shuffled with a seeded
  *   Fisher–Yates shuffle (`mulberry32(seed)`) and dealt to `folds` folds in turn, so no area is
  *   in both training and test data; per fold the model is refitted on the other folds
- *   (`fitBinomialGlm`) and the binomial deviance 2·Σ[y·log(y/(n·p)) + (n−y)·log((n−y)/(n·(1−p)))]
- *   of the held-out rows is summed over folds (lower is better; compare with the in-sample
- *   deviance). Reference: Hastie, Tibshirani & Friedman (2009), Elements of Statistical
+ *   (`fitBinomialGlm` on them as a `subset`, started from the full fit's `coefficients` when
+ *   given) and the binomial deviance 2·Σ[y·log(y/(n·p)) + (n−y)·log((n−y)/(n·(1−p)))] of the held-out rows is summed
+ *   over folds (lower is better; compare with the in-sample deviance). Reference: Hastie, Tibshirani & Friedman (2009), Elements of Statistical
  *   Learning, §7.10 (grouped K-fold).
  *
  * @param tf the `@tensorflow/tfjs` namespace (backend initialised)
- * @param input design, termNames, successes, trials, fittedRisk, groups per row; seed; folds
+ * @param input design, termNames, successes, trials, fittedRisk, groups per row; seed; folds;
+ *   optionally the full fit's coefficients (estimates, design column order)
  * @returns brier, calibration (10 deciles), cv_deviance, cv_folds, cv_seed and warnings
  * @throws RangeError on mismatched lengths or a fittedRisk outside (0, 1); NotIdentifiableError
  *   when a training fold cannot identify the model
- * Cost: `folds` refits, each O(rows·p²) per Newton step.
+ * Cost: `folds` refits, each O(rows·p²) per Newton step (a few float64 steps when started from
+ * `coefficients`); calibration O(rows·log rows).
  */
 export function assessModelQuality(tf: Tensorflow, input: ModelQualityInput): ModelQuality {
   const folds = input.folds ?? 5
@@ -112,10 +144,7 @@ export function assessModelQuality(tf: Tensorflow, input: ModelQualityInput): Mo
   }
 
   // Calibration by decile of predicted risk.
-  const order = Array.from({ length: rows }, (_, row) => row)
-  order.sort(
-    (a, b) => fittedRisk[a] - fittedRisk[b] || successes[a] - successes[b] || trials[a] - trials[b],
-  )
+  const order = calibrationOrder(fittedRisk, successes, trials)
   const calibration: CalibrationDecile[] = []
   for (let decile = 1; decile <= 10; decile += 1) {
     const from = Math.floor(((decile - 1) * rows) / 10)
@@ -150,25 +179,18 @@ export function assessModelQuality(tf: Tensorflow, input: ModelQualityInput): Mo
     distinct.forEach((group, position) => foldOfGroup.set(group, position % folds))
     const foldOfRow = Int32Array.from(groups, (group) => foldOfGroup.get(group) ?? 0)
     cvDeviance = 0
+    const training = new Int32Array(rows)
     for (let fold = 0; fold < folds; fold += 1) {
       let trainRows = 0
-      for (let row = 0; row < rows; row += 1) if (foldOfRow[row] !== fold) trainRows += 1
-      const trainDesign = new Float64Array(trainRows * columns)
-      const trainSuccesses = new Float64Array(trainRows)
-      const trainTrials = new Float64Array(trainRows)
-      let slot = 0
-      for (let row = 0; row < rows; row += 1) {
-        if (foldOfRow[row] === fold) continue
-        trainDesign.set(design.subarray(row * columns, (row + 1) * columns), slot * columns)
-        trainSuccesses[slot] = successes[row]
-        trainTrials[slot] = trials[row]
-        slot += 1
-      }
+      for (let row = 0; row < rows; row += 1)
+        if (foldOfRow[row] !== fold) training[trainRows++] = row
       const fit = fitBinomialGlm(tf, {
-        design: trainDesign,
-        successes: trainSuccesses,
-        trials: trainTrials,
+        design,
+        successes,
+        trials,
         termNames,
+        start: input.coefficients,
+        subset: training.subarray(0, trainRows),
       })
       const estimates = fit.coefficients.map((coefficient) => coefficient.estimate)
       for (let row = 0; row < rows; row += 1) {

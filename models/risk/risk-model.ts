@@ -1,8 +1,8 @@
-import { canonicalQuarter, shiftPeriod } from '../periods/quarter.js'
+import { canonicalQuarter, parseQuarter, shiftPeriod } from '../periods/quarter.js'
 import { fitBinomialGlm, type BinomialGlmFit, type Tensorflow } from './binomial-glm.js'
 import { assessModelQuality, type ModelQuality } from './model-quality.js'
-import { riskRanks } from './risk-ranks.js'
-import { scoreRisk, type RiskScore } from './score-risk.js'
+import { riskRanks, type RiskRanks } from './risk-ranks.js'
+import { scoreRisk, type RiskScores } from './score-risk.js'
 
 /** One neighbourhood-quarter snapshot as the risk model reads it (counts may be NULL). */
 export interface RiskModelRow {
@@ -43,19 +43,26 @@ export interface RiskModelExclusions {
   zero_target_population: number
 }
 
-export interface RiskModelScore extends RiskScore {
-  area_code: string
-  /** The predictors' quarter t. */
-  period: string
+/**
+ * The scores as columns, one entry per scored row, in input row order (NaN marks an unknown value,
+ * SQL NULL): a national run's 720,000 scores are a few arrays rather than 720,000 objects.
+ * `rank` and `percentile` are within the municipality (derived from the area code) and period,
+ * `rank_national` and `percentile_national` within the period.
+ */
+export interface RiskModelScores extends RiskScores, RiskRanks {
+  /** The number of scored rows (the length of every column). */
+  length: number
+  /** Index in `input.rows` of the scored row: its area and predictors' quarter t. */
+  row: Int32Array
+  /** Index in `input.rows` of the area's row of quarter t + h; −1 when there is none. */
+  target_row: Int32Array
+  area_code: string[]
+  /** The predictors' quarter t (canonical spelling). */
+  period: string[]
   /** t + h: the quarter `observed` and `expected` refer to. */
-  target_period: string
-  /** Within the municipality (derived from the area code) and period. */
-  rank: number
-  percentile: number
-  rank_national: number
-  percentile_national: number
-  /** True when the row was one of the fit's rows. */
-  in_fit: boolean
+  target_period: string[]
+  /** 1 when the row was one of the fit's rows, else 0. */
+  in_fit: Uint8Array
 }
 
 export interface RiskModelResult extends BinomialGlmFit {
@@ -69,7 +76,7 @@ export interface RiskModelResult extends BinomialGlmFit {
   data_from: string
   data_to: string
   /** Scores of every row with complete predictors and youth_population > 0 in its quarter. */
-  scores: RiskModelScore[]
+  scores: RiskModelScores
   quality: ModelQuality | null
 }
 
@@ -82,15 +89,25 @@ export const riskModelTerms = [
 ] as const
 
 const functionName = 'fitRiskModel'
-const countColumns = [
-  'early_school_leavers',
-  'halt_registrations',
-  'parental_debt',
-  'drug_offence_suspects',
-] as const
 
 function municipalityOf(areaCode: string): string {
   return `GM${areaCode.slice(2, 6)}`
+}
+
+/** A quarter as a whole number, 4·year + quarter − 1, so that t + h is ordinal + h. */
+function quarterOrdinal(canonical: string): number {
+  const parsed = parseQuarter(canonical)
+  if (parsed === undefined) throw new TypeError(`not a quarter: ${canonical}`)
+  return parsed.year * 4 + parsed.quarter - 1
+}
+
+function checkCount(value: number | null, column: string, population: number | null, row: number) {
+  if (value === null) return
+  if (!Number.isInteger(value) || value < 0 || (population !== null && value > population)) {
+    throw new RangeError(
+      `${functionName} requires ${column} between 0 and youth_population (whole), row ${row + 1} has ${value}`,
+    )
+  }
 }
 
 /**
@@ -108,14 +125,19 @@ function municipalityOf(areaCode: string): string {
  * or its target quarter has no row. Fitted by `fitBinomialGlm` (R
  * `glm(cbind(y, n - y) ~ esl + halt + debt, family = binomial)`), then every row with complete
  * predictors is scored (`scoreRisk`: risk with delta-method interval, expected, standardized
- * ratio with exact Poisson interval; observed/expected null while the target quarter has no
+ * ratio with exact Poisson interval; observed/expected NaN while the target quarter has no
  * data) and ranked per period within its municipality and nationally (`riskRanks`).
+ *
+ * Numerics: the work is columnar, sized for a national run (720,000 rows): areas and quarters
+ * become whole numbers (a row's target is found in a table indexed by area and quarter), and
+ * scores, ranks and the fit's inputs are typed arrays, so there is no per-row object to collect.
+ * Cross-validation folds (`qualitySeed`) start from the full fit's estimates.
  *
  * @param tf the `@tensorflow/tfjs` namespace (backend initialised by `services/`)
  * @param input rows (not mutated), horizonQuarters (whole, ≥ 0), from/to (quarters), an optional
  *   qualitySeed for `assessModelQuality`, maxIterations and tolerance passed to the fit
  * @returns the fit (coefficients named by `riskModelTerms`, deviance, …), horizon_quarters,
- *   n_rows, n_excluded with exclusions by reason, data_from, data_to, scores and quality
+ *   n_rows, n_excluded with exclusions by reason, data_from, data_to, scores (columns) and quality
  * @throws NotIdentifiableError (from the fit) when the data cannot identify the model
  * @throws RangeError / TypeError for a bad horizon, a period that is not a quarter, a duplicate
  *   area and period, or counts that are negative, not whole or above youth_population
@@ -127,61 +149,99 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
       `${functionName} requires horizonQuarters of 0 or more (whole), got ${horizon}`,
     )
   }
-  const canonical = new Map<string, string>()
-  const canonicalOf = (period: string, label: string): string => {
-    let value = canonical.get(period)
-    if (value === undefined) {
-      value = typeof period === 'string' ? canonicalQuarter(period) : undefined
-      if (value === undefined) {
-        throw new TypeError(
-          `${functionName} requires ${label} to be a quarter like 2024Q3, got "${period}"`,
-        )
-      }
-      canonical.set(period, value)
+  // Each distinct period spelling is parsed once: its ordinal (−1: not a quarter) and canonical text.
+  const ordinalOfText = new Map<string, number>()
+  const textOfOrdinal = new Map<number, string>()
+  const ordinalOf = (period: string): number => {
+    let ordinal = ordinalOfText.get(period)
+    if (ordinal === undefined) {
+      const value = typeof period === 'string' ? canonicalQuarter(period) : undefined
+      ordinal = value === undefined ? -1 : quarterOrdinal(value)
+      if (value !== undefined) textOfOrdinal.set(ordinal, value)
+      ordinalOfText.set(period, ordinal)
     }
-    return value
+    return ordinal
   }
-  const from = input.from === undefined ? undefined : canonicalOf(input.from, 'from')
-  const to = input.to === undefined ? undefined : canonicalOf(input.to, 'to')
-  const targets = new Map<string, string>()
-  const targetOf = (period: string): string => {
-    let value = targets.get(period)
-    if (value === undefined) {
-      value = shiftPeriod(period, horizon)
-      targets.set(period, value)
+  const boundOf = (period: string | undefined, label: string): number | undefined => {
+    if (period === undefined) return undefined
+    const ordinal = ordinalOf(period)
+    if (ordinal === -1) {
+      throw new TypeError(
+        `${functionName} requires ${label} to be a quarter like 2024Q3, got "${period}"`,
+      )
     }
-    return value
+    return ordinal
   }
+  const from = boundOf(input.from, 'from')
+  const to = boundOf(input.to, 'to')
 
+  // Areas and quarters as whole numbers.
   const rows = input.rows
-  const periods: string[] = new Array(rows.length)
-  const byKey = new Map<string, number>()
-  rows.forEach((row, index) => {
-    const period = canonicalOf(row.period, `the period of row ${index + 1}`)
-    periods[index] = period
+  const count = rows.length
+  const rowOrdinals = new Int32Array(count)
+  const rowAreas = new Int32Array(count)
+  const areaNumbers = new Map<string, number>()
+  const areaCodes: string[] = []
+  let firstOrdinal = Number.POSITIVE_INFINITY
+  let lastOrdinal = Number.NEGATIVE_INFINITY
+  for (let index = 0; index < count; index += 1) {
+    const row = rows[index]
+    const ordinal = ordinalOf(row.period)
+    rowOrdinals[index] = ordinal
+    if (ordinal !== -1) {
+      if (ordinal < firstOrdinal) firstOrdinal = ordinal
+      if (ordinal > lastOrdinal) lastOrdinal = ordinal
+    }
+    let area = areaNumbers.get(row.area_code)
+    if (area === undefined) {
+      area = areaCodes.length
+      areaNumbers.set(row.area_code, area)
+      areaCodes.push(row.area_code)
+    }
+    rowAreas[index] = area
+  }
+  const span = firstOrdinal <= lastOrdinal ? lastOrdinal - firstOrdinal + 1 : 1
+  const periodTexts: string[] = new Array(span)
+  for (const [ordinal, text] of textOfOrdinal) {
+    if (ordinal >= firstOrdinal && ordinal <= lastOrdinal)
+      periodTexts[ordinal - firstOrdinal] = text
+  }
+  // The row of each area and quarter: a table while areas × quarters stays near the row count
+  // (the usual panel), else a Map of the same whole-number cells.
+  const cells = areaCodes.length * span
+  const table = cells <= 4 * count + 65_536 ? new Int32Array(cells).fill(-1) : undefined
+  const sparse = table === undefined ? new Map<number, number>() : undefined
+  const cellOf = (area: number, ordinal: number): number => area * span + (ordinal - firstOrdinal)
+  const rowAt = (cell: number): number =>
+    table !== undefined ? table[cell] : (sparse?.get(cell) ?? -1)
+
+  for (let index = 0; index < count; index += 1) {
+    const row = rows[index]
+    const ordinal = rowOrdinals[index]
+    if (ordinal === -1) {
+      throw new TypeError(
+        `${functionName} requires the period of row ${index + 1} to be a quarter like 2024Q3, got "${row.period}"`,
+      )
+    }
     const population = row.youth_population
     if (population !== null && !(Number.isInteger(population) && population >= 0)) {
       throw new RangeError(
         `${functionName} requires youth_population of 0 or more (whole), row ${index + 1} has ${population}`,
       )
     }
-    for (const column of countColumns) {
-      const value = row[column]
-      if (value === null) continue
-      if (!Number.isInteger(value) || value < 0 || (population !== null && value > population)) {
-        throw new RangeError(
-          `${functionName} requires ${column} between 0 and youth_population (whole), row ${index + 1} has ${value}`,
-        )
-      }
-    }
-    const key = `${row.area_code}\u0000${period}`
-    if (byKey.has(key)) {
+    checkCount(row.early_school_leavers, 'early_school_leavers', population, index)
+    checkCount(row.halt_registrations, 'halt_registrations', population, index)
+    checkCount(row.parental_debt, 'parental_debt', population, index)
+    checkCount(row.drug_offence_suspects, 'drug_offence_suspects', population, index)
+    const cell = cellOf(rowAreas[index], ordinal)
+    if (rowAt(cell) !== -1) {
       throw new RangeError(
-        `${functionName} requires one row per area_code and period, ${row.area_code} ${period} repeats at row ${index + 1}`,
+        `${functionName} requires one row per area_code and period, ${row.area_code} ${periodTexts[ordinal - firstOrdinal]} repeats at row ${index + 1}`,
       )
     }
-    byKey.set(key, index)
-  })
+    if (table !== undefined) table[cell] = index
+    else sparse?.set(cell, index)
+  }
 
   const exclusions: RiskModelExclusions = {
     missing_predictor: 0,
@@ -191,14 +251,15 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
     zero_target_population: 0,
   }
   // Scored rows: complete predictors in quarter t; fit rows: also a usable target.
-  const scoredRows: number[] = []
-  const scoredTargets: (number | undefined)[] = []
-  const scoredPeriods: string[] = []
-  const fitFlags: boolean[] = []
-  for (let index = 0; index < rows.length; index += 1) {
+  const scoredRows = new Int32Array(count)
+  const targetRows = new Int32Array(count)
+  const fitFlags = new Uint8Array(count)
+  let scored = 0
+  let fitted = 0
+  for (let index = 0; index < count; index += 1) {
     const row = rows[index]
-    const period = periods[index]
-    if ((from !== undefined && period < from) || (to !== undefined && period > to)) continue
+    const ordinal = rowOrdinals[index]
+    if ((from !== undefined && ordinal < from) || (to !== undefined && ordinal > to)) continue
     if (
       row.youth_population === null ||
       row.early_school_leavers === null ||
@@ -212,13 +273,14 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
       exclusions.zero_population += 1
       continue
     }
-    const targetPeriod = horizon === 0 ? period : targetOf(period)
-    const targetIndex = horizon === 0 ? index : byKey.get(`${row.area_code}\u0000${targetPeriod}`)
-    scoredRows.push(index)
-    scoredTargets.push(targetIndex)
-    scoredPeriods.push(targetPeriod)
-    let usable = false
-    if (targetIndex === undefined) {
+    let targetIndex = index
+    if (horizon > 0) {
+      const targetOrdinal = ordinal + horizon
+      targetIndex = targetOrdinal > lastOrdinal ? -1 : rowAt(cellOf(rowAreas[index], targetOrdinal))
+    }
+    scoredRows[scored] = index
+    targetRows[scored] = targetIndex
+    if (targetIndex === -1) {
       exclusions.missing_target_quarter += 1
     } else {
       const target = rows[targetIndex]
@@ -227,15 +289,23 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
       } else if (target.youth_population === 0) {
         exclusions.zero_target_population += 1
       } else {
-        usable = true
+        fitFlags[scored] = 1
+        fitted += 1
       }
     }
-    fitFlags.push(usable)
+    scored += 1
   }
 
   const columns = riskModelTerms.length
-  const scoredDesign = new Float64Array(scoredRows.length * columns)
-  scoredRows.forEach((index, position) => {
+  const scoredDesign = new Float64Array(scored * columns)
+  const fitDesign = new Float64Array(fitted * columns)
+  const successes = new Float64Array(fitted)
+  const trials = new Float64Array(fitted)
+  const fitPositions = new Int32Array(fitted)
+  let firstFitted = Number.POSITIVE_INFINITY
+  let lastFitted = Number.NEGATIVE_INFINITY
+  for (let position = 0, slot = 0; position < scored; position += 1) {
+    const index = scoredRows[position]
     const row = rows[index]
     const population = row.youth_population as number
     const offset = position * columns
@@ -243,29 +313,17 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
     scoredDesign[offset + 1] = (row.early_school_leavers as number) / population
     scoredDesign[offset + 2] = (row.halt_registrations as number) / population
     scoredDesign[offset + 3] = (row.parental_debt as number) / population
-  })
-
-  const fitPositions: number[] = []
-  fitFlags.forEach((usable, position) => {
-    if (usable) fitPositions.push(position)
-  })
-  const fitDesign = new Float64Array(fitPositions.length * columns)
-  const successes = new Float64Array(fitPositions.length)
-  const trials = new Float64Array(fitPositions.length)
-  let dataFrom = ''
-  let dataTo = ''
-  fitPositions.forEach((position, slot) => {
-    fitDesign.set(
-      scoredDesign.subarray(position * columns, (position + 1) * columns),
-      slot * columns,
-    )
-    const target = rows[scoredTargets[position] as number]
+    if (fitFlags[position] === 0) continue
+    for (let j = 0; j < columns; j += 1) fitDesign[slot * columns + j] = scoredDesign[offset + j]
+    const target = rows[targetRows[position]]
     successes[slot] = target.drug_offence_suspects as number
     trials[slot] = target.youth_population as number
-    const period = periods[scoredRows[position]]
-    if (dataFrom === '' || period < dataFrom) dataFrom = period
-    if (dataTo === '' || period > dataTo) dataTo = period
-  })
+    fitPositions[slot] = position
+    const ordinal = rowOrdinals[index]
+    if (ordinal < firstFitted) firstFitted = ordinal
+    if (ordinal > lastFitted) lastFitted = ordinal
+    slot += 1
+  }
 
   const fit = fitBinomialGlm(tf, {
     design: fitDesign,
@@ -275,48 +333,104 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
     maxIterations: input.maxIterations,
     tolerance: input.tolerance,
   })
+  const estimates = fit.coefficients.map((coefficient) => coefficient.estimate)
 
-  const population: (number | null)[] = []
-  const observed: (number | null)[] = []
-  for (const targetIndex of scoredTargets) {
-    const target = targetIndex === undefined ? undefined : rows[targetIndex]
-    population.push(target?.youth_population ?? null)
-    observed.push(target?.drug_offence_suspects ?? null)
+  const population = new Float64Array(scored)
+  const observed = new Float64Array(scored)
+  for (let position = 0; position < scored; position += 1) {
+    const targetIndex = targetRows[position]
+    const target = targetIndex === -1 ? undefined : rows[targetIndex]
+    population[position] = target?.youth_population ?? Number.NaN
+    observed[position] = target?.drug_offence_suspects ?? Number.NaN
   }
   const rowScores = scoreRisk({
-    coefficients: fit.coefficients.map((coefficient) => coefficient.estimate),
+    coefficients: estimates,
     covariance: fit.covariance,
     design: scoredDesign,
     population,
     observed,
   })
 
-  // Ranks per predictor quarter, within the municipality and nationally.
-  const ranks = new Array<ReturnType<typeof riskRanks>[number]>(scoredRows.length)
-  const positionsByPeriod = new Map<string, number[]>()
-  scoredRows.forEach((index, position) => {
-    const list = positionsByPeriod.get(periods[index])
-    if (list) list.push(position)
-    else positionsByPeriod.set(periods[index], [position])
+  // Ranks per predictor quarter, within the municipality and nationally: the scored positions
+  // ordered by quarter (a counting sort), each quarter's risks ranked as one block.
+  const municipalityNumbers = new Map<string, number>()
+  const areaMunicipalities = Int32Array.from(areaCodes, (areaCode) => {
+    const municipality = municipalityOf(areaCode)
+    let number = municipalityNumbers.get(municipality)
+    if (number === undefined) {
+      number = municipalityNumbers.size
+      municipalityNumbers.set(municipality, number)
+    }
+    return number
   })
-  for (const positions of positionsByPeriod.values()) {
-    const periodRanks = riskRanks(
-      positions.map((position) => ({
-        risk: rowScores[position].risk,
-        group: municipalityOf(rows[scoredRows[position]].area_code),
-      })),
-    )
-    positions.forEach((position, slot) => (ranks[position] = periodRanks[slot]))
+  const quarterStart = new Int32Array(span + 1)
+  for (let position = 0; position < scored; position += 1)
+    quarterStart[rowOrdinals[scoredRows[position]] - firstOrdinal + 1] += 1
+  for (let slot = 0; slot < span; slot += 1) quarterStart[slot + 1] += quarterStart[slot]
+  const byQuarter = new Int32Array(scored)
+  const quarterFilled = quarterStart.slice(0, span)
+  for (let position = 0; position < scored; position += 1)
+    byQuarter[quarterFilled[rowOrdinals[scoredRows[position]] - firstOrdinal]++] = position
+  const ranks: RiskRanks = {
+    rank: new Int32Array(scored),
+    percentile: new Float64Array(scored),
+    rank_national: new Int32Array(scored),
+    percentile_national: new Float64Array(scored),
+  }
+  const blockRisks = new Float64Array(scored)
+  const blockGroups = new Int32Array(scored)
+  for (let slot = 0; slot < span; slot += 1) {
+    const from = quarterStart[slot]
+    const to = quarterStart[slot + 1]
+    if (to === from) continue
+    for (let member = from; member < to; member += 1) {
+      const position = byQuarter[member]
+      blockRisks[member] = rowScores.risk[position]
+      blockGroups[member] = areaMunicipalities[rowAreas[scoredRows[position]]]
+    }
+    const quarterRanks = riskRanks({
+      risk: blockRisks.subarray(from, to),
+      group: blockGroups.subarray(from, to),
+    })
+    for (let member = from; member < to; member += 1) {
+      const position = byQuarter[member]
+      ranks.rank[position] = quarterRanks.rank[member - from]
+      ranks.percentile[position] = quarterRanks.percentile[member - from]
+      ranks.rank_national[position] = quarterRanks.rank_national[member - from]
+      ranks.percentile_national[position] = quarterRanks.percentile_national[member - from]
+    }
   }
 
-  const scores: RiskModelScore[] = scoredRows.map((index, position) => ({
-    area_code: rows[index].area_code,
-    period: periods[index],
-    target_period: scoredPeriods[position],
-    ...rowScores[position],
-    ...ranks[position],
-    in_fit: fitFlags[position],
-  }))
+  const targetTexts = new Map<number, string>()
+  const targetTextOf = (ordinal: number): string => {
+    let text = targetTexts.get(ordinal)
+    if (text === undefined) {
+      text = shiftPeriod(periodTexts[ordinal - firstOrdinal], horizon)
+      targetTexts.set(ordinal, text)
+    }
+    return text
+  }
+  const areaColumn: string[] = new Array(scored)
+  const periodColumn: string[] = new Array(scored)
+  const targetPeriodColumn: string[] = new Array(scored)
+  for (let position = 0; position < scored; position += 1) {
+    const index = scoredRows[position]
+    const ordinal = rowOrdinals[index]
+    areaColumn[position] = areaCodes[rowAreas[index]]
+    periodColumn[position] = periodTexts[ordinal - firstOrdinal]
+    targetPeriodColumn[position] = horizon === 0 ? periodColumn[position] : targetTextOf(ordinal)
+  }
+  const scores: RiskModelScores = {
+    length: scored,
+    row: scoredRows.slice(0, scored),
+    target_row: targetRows.slice(0, scored),
+    area_code: areaColumn,
+    period: periodColumn,
+    target_period: targetPeriodColumn,
+    ...rowScores,
+    ...ranks,
+    in_fit: fitFlags.slice(0, scored),
+  }
 
   let quality: ModelQuality | null = null
   if (input.qualitySeed !== undefined) {
@@ -325,9 +439,10 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
       termNames: riskModelTerms,
       successes,
       trials,
-      fittedRisk: fitPositions.map((position) => rowScores[position].risk),
-      groups: fitPositions.map((position) => rows[scoredRows[position]].area_code),
+      fittedRisk: Float64Array.from(fitPositions, (position) => rowScores.risk[position]),
+      groups: Array.from(fitPositions, (position) => areaColumn[position]),
       seed: input.qualitySeed,
+      coefficients: estimates,
     })
   }
 
@@ -343,8 +458,8 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
     n_rows: fit.n_rows,
     n_excluded: nExcluded,
     exclusions,
-    data_from: dataFrom,
-    data_to: dataTo,
+    data_from: fitted > 0 ? periodTexts[firstFitted - firstOrdinal] : '',
+    data_to: fitted > 0 ? periodTexts[lastFitted - firstOrdinal] : '',
     scores,
     quality,
   }

@@ -1,28 +1,44 @@
+import { ascendingOrder } from './ascending-order.js'
+
 export interface RiskRankInput {
-  /** Predicted risk, a probability 0–1. */
-  risk: number
-  /** The group ranked within, e.g. the municipality code `GM0518`. */
-  group: string
+  /** Predicted risk per row, a probability 0–1. */
+  risk: Float64Array | readonly number[]
+  /** The group each row is ranked within, e.g. the municipality code `GM0518` or its index. */
+  group: Int32Array | readonly (string | number)[]
 }
 
-export interface RiskRank {
+/** Ranks as columns, one entry per input row in input order. */
+export interface RiskRanks {
   /** 1 + the number of rows in the same group with strictly higher risk. */
-  rank: number
+  rank: Int32Array
   /** 100 × the share of the group's rows with risk ≤ this one (0–100]. */
-  percentile: number
+  percentile: Float64Array
   /** 1 + the number of all rows with strictly higher risk. */
-  rank_national: number
+  rank_national: Int32Array
   /** 100 × the share of all rows with risk ≤ this one. */
-  percentile_national: number
+  percentile_national: Float64Array
 }
 
-/** Per row: how many rows of `order` (sorted by risk, highest first) have strictly higher risk. */
-function countStrictlyHigher(risks: readonly number[], order: number[], into: Int32Array): void {
-  order.sort((a, b) => risks[b] - risks[a])
-  let blockStart = 0
-  for (let position = 0; position < order.length; position += 1) {
-    if (position > 0 && risks[order[position]] !== risks[order[position - 1]]) blockStart = position
-    into[order[position]] = blockStart
+/**
+ * Per member of `sortedMembers` (row indices in ascending risk): 1 + the number with strictly
+ * higher risk into `rank`, 100 × the share with risk ≤ its own into `percentile`.
+ */
+function rankSorted(
+  risks: Float64Array,
+  sortedMembers: Int32Array,
+  rank: Int32Array,
+  percentile: Float64Array,
+): void {
+  const size = sortedMembers.length
+  for (let from = 0; from < size;) {
+    let to = from + 1
+    while (to < size && risks[sortedMembers[to]] === risks[sortedMembers[from]]) to += 1
+    // `to` rows have risk ≤ this run's; size − to have a strictly higher one.
+    for (let position = from; position < to; position += 1) {
+      rank[sortedMembers[position]] = 1 + size - to
+      percentile[sortedMembers[position]] = (100 * to) / size
+    }
+    from = to
   }
 }
 
@@ -36,48 +52,66 @@ function countStrictlyHigher(risks: readonly number[], order: number[], into: In
  * (R `100 * ecdf(risk)(risk)`), so "top p%" is percentile > 100 − p. The highest risk of a group
  * has rank 1 and percentile 100.
  *
- * Pass one period's rows: every row is compared with every other row given.
+ * Both come from one count, the rows with risk ≤ this one: the rows in ascending risk
+ * (`ascendingOrder`, a radix sort), split by group keeping that order, are walked run of equal
+ * risk by run. Pass one period's rows: every row is compared with every other row given.
  *
- * @param rows risk (probability 0–1) and group per row; not mutated
- * @returns one entry per input row, in input order
- * @throws TypeError when a risk is not a finite number or a group not a string
- * Cost: O(n log n) (sorting).
+ * @param input risk (probability 0–1) and group per row, as columns of one length; not mutated
+ * @returns the ranks as columns (`RiskRanks`), one entry per input row, in input order
+ * @throws TypeError when a risk is not a finite number or the columns differ in length
+ * Cost: O(n + groups).
  */
-export function riskRanks(rows: readonly RiskRankInput[]): RiskRank[] {
-  const risks = rows.map((row, index) => {
-    if (typeof row?.risk !== 'number' || !Number.isFinite(row.risk)) {
-      throw new TypeError(
-        `riskRanks requires a finite risk per row, row ${index + 1} has ${row?.risk}`,
-      )
-    }
-    if (typeof row.group !== 'string') {
-      throw new TypeError(`riskRanks requires a group string per row, row ${index + 1} has none`)
-    }
-    return row.risk
-  })
-  const count = rows.length
-  const higherNational = new Int32Array(count)
-  countStrictlyHigher(
-    risks,
-    rows.map((_, index) => index),
-    higherNational,
-  )
-  const members = new Map<string, number[]>()
-  rows.forEach((row, index) => {
-    const list = members.get(row.group)
-    if (list) list.push(index)
-    else members.set(row.group, [index])
-  })
-  const higherInGroup = new Int32Array(count)
-  const groupSize = new Int32Array(count)
-  for (const indices of members.values()) {
-    for (const index of indices) groupSize[index] = indices.length
-    countStrictlyHigher(risks, indices, higherInGroup)
+export function riskRanks(input: RiskRankInput): RiskRanks {
+  const { risk, group } = input
+  const count = risk.length
+  if (group.length !== count) {
+    throw new TypeError(
+      `riskRanks requires one group per risk, got ${group.length} groups for ${count} risks`,
+    )
   }
-  return rows.map((_, index) => ({
-    rank: 1 + higherInGroup[index],
-    percentile: (100 * (groupSize[index] - higherInGroup[index])) / groupSize[index],
-    rank_national: 1 + higherNational[index],
-    percentile_national: (100 * (count - higherNational[index])) / count,
-  }))
+  const risks = new Float64Array(count)
+  for (let index = 0; index < count; index += 1) {
+    const value = risk[index]
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new TypeError(`riskRanks requires a finite risk per row, row ${index + 1} has ${value}`)
+    }
+    risks[index] = value
+  }
+
+  const order = ascendingOrder(risks)
+  const ranks: RiskRanks = {
+    rank: new Int32Array(count),
+    percentile: new Float64Array(count),
+    rank_national: new Int32Array(count),
+    percentile_national: new Float64Array(count),
+  }
+  rankSorted(risks, order, ranks.rank_national, ranks.percentile_national)
+
+  // Within groups: the ascending order split by group with a stable counting sort, so each
+  // group's rows stay in ascending risk.
+  const groupOf = new Int32Array(count)
+  const groupNumbers = new Map<string | number, number>()
+  for (let index = 0; index < count; index += 1) {
+    let number = groupNumbers.get(group[index])
+    if (number === undefined) {
+      number = groupNumbers.size
+      groupNumbers.set(group[index], number)
+    }
+    groupOf[index] = number
+  }
+  const groups = groupNumbers.size
+  const groupStart = new Int32Array(groups + 1)
+  for (let index = 0; index < count; index += 1) groupStart[groupOf[index] + 1] += 1
+  for (let number = 0; number < groups; number += 1) groupStart[number + 1] += groupStart[number]
+  const byGroup = new Int32Array(count)
+  const filled = groupStart.slice(0, groups)
+  for (let position = 0; position < count; position += 1) {
+    const index = order[position]
+    byGroup[filled[groupOf[index]]++] = index
+  }
+  for (let number = 0; number < groups; number += 1) {
+    const members = byGroup.subarray(groupStart[number], groupStart[number + 1])
+    rankSorted(risks, members, ranks.rank, ranks.percentile)
+  }
+  return ranks
 }

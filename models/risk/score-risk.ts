@@ -1,6 +1,9 @@
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile'
 import { poissonExactInterval } from '../stats/poisson-exact-interval.js'
 
+/** A count per row that may be unknown: null in an array, NaN in a Float64Array. */
+export type OptionalCountColumn = Float64Array | readonly (number | null)[]
+
 export interface RiskScoreInput {
   /** Coefficient estimates on the original scale, in design column order (log odds). */
   coefficients: readonly number[]
@@ -8,26 +11,31 @@ export interface RiskScoreInput {
   covariance: readonly (readonly number[])[]
   /** Design rows, rows × p: a row-major Float64Array or one array per row. */
   design: Float64Array | readonly (readonly number[])[]
-  /** Young people the risk applies to, per row (the target quarter's population); null: unknown. */
-  population: readonly (number | null)[]
-  /** Observed outcome count per row (target quarter); null: not (yet) known. */
-  observed: readonly (number | null)[]
+  /** Young people the risk applies to, per row (the target quarter's population); unknown: null/NaN. */
+  population: OptionalCountColumn
+  /** Observed outcome count per row (target quarter); not (yet) known: null/NaN. */
+  observed: OptionalCountColumn
 }
 
-export interface RiskScore {
+/**
+ * Scores as columns, one entry per row in row order; NaN marks a value that is unknown (SQL NULL),
+ * so a national model's 720,000 scores are a few arrays, not 720,000 objects.
+ */
+export interface RiskScores {
   /** Fitted probability per young person, expit(x·β). */
-  risk: number
+  risk: Float64Array
   /** 95% interval: delta method on the logit scale, transformed back. */
-  risk_ci_low: number
-  risk_ci_high: number
-  /** population × risk; null when the population is unknown. */
-  expected: number | null
-  observed: number | null
-  /** observed / expected; null when either is unknown or expected is 0. */
-  standardized_ratio: number | null
-  /** Exact (Garwood) Poisson 95% interval of observed, divided by expected. */
-  ratio_ci_low: number | null
-  ratio_ci_high: number | null
+  risk_ci_low: Float64Array
+  risk_ci_high: Float64Array
+  /** population × risk; NaN when the population is unknown. */
+  expected: Float64Array
+  /** The observed count; NaN when unknown. */
+  observed: Float64Array
+  /** observed / expected; NaN when either is unknown or expected is 0. */
+  standardized_ratio: Float64Array
+  /** Exact (Garwood) Poisson 95% interval of observed, divided by expected; NaN as the ratio. */
+  ratio_ci_low: Float64Array
+  ratio_ci_high: Float64Array
 }
 
 const functionName = 'scoreRisk'
@@ -50,12 +58,12 @@ function expit(value: number): number {
  * (Garwood lower, upper of observed) / expected (R `poisson.test(observed, expected)$conf.int`).
  *
  * @param input coefficients and covariance of a fit, design rows, population and observed
- *   counts per row (null when unknown)
- * @returns one score per row, in row order
+ *   counts per row (null or NaN when unknown)
+ * @returns the scores as columns (`RiskScores`), one entry per row in row order, NaN for unknown
  * @throws RangeError when lengths disagree or a count is negative or not whole
  * Cost: O(rows·p²); Poisson intervals are computed once per distinct observed count.
  */
-export function scoreRisk(input: RiskScoreInput): RiskScore[] {
+export function scoreRisk(input: RiskScoreInput): RiskScores {
   const { coefficients, covariance, design, population, observed } = input
   const columns = coefficients.length
   if (
@@ -78,7 +86,16 @@ export function scoreRisk(input: RiskScoreInput): RiskScore[] {
   const covarianceFlat = Float64Array.from(covariance.flat())
   const intervals = new Map<number, { lower: number; upper: number }>()
   const values = new Float64Array(columns)
-  const scores: RiskScore[] = new Array(rows)
+  const scores: RiskScores = {
+    risk: new Float64Array(rows),
+    risk_ci_low: new Float64Array(rows),
+    risk_ci_high: new Float64Array(rows),
+    expected: new Float64Array(rows),
+    observed: new Float64Array(rows),
+    standardized_ratio: new Float64Array(rows),
+    ratio_ci_low: new Float64Array(rows),
+    ratio_ci_high: new Float64Array(rows),
+  }
   for (let row = 0; row < rows; row += 1) {
     if (design instanceof Float64Array) {
       for (let j = 0; j < columns; j += 1) values[j] = design[row * columns + j]
@@ -101,23 +118,23 @@ export function scoreRisk(input: RiskScoreInput): RiskScore[] {
     }
     const halfWidth = normalQuantile975 * Math.sqrt(Math.max(variance, 0))
     const risk = expit(linear)
-    const people = population[row]
-    const count = observed[row]
-    if (people !== null && !(people >= 0)) {
+    const people = population[row] ?? Number.NaN
+    const count = observed[row] ?? Number.NaN
+    if (!Number.isNaN(people) && !(people >= 0)) {
       throw new RangeError(
         `${functionName} requires populations of 0 or more, row ${row + 1} has ${people}`,
       )
     }
-    if (count !== null && !(Number.isInteger(count) && count >= 0)) {
+    if (!Number.isNaN(count) && !(Number.isInteger(count) && count >= 0)) {
       throw new RangeError(
         `${functionName} requires observed counts that are whole numbers of 0 or more, row ${row + 1} has ${count}`,
       )
     }
-    const expected = people === null ? null : people * risk
-    let ratio: number | null = null
-    let ratioLow: number | null = null
-    let ratioHigh: number | null = null
-    if (count !== null && expected !== null && expected > 0) {
+    const expected = people * risk
+    let ratio = Number.NaN
+    let ratioLow = Number.NaN
+    let ratioHigh = Number.NaN
+    if (expected > 0 && !Number.isNaN(count)) {
       let interval = intervals.get(count)
       if (interval === undefined) {
         interval = poissonExactInterval(count)
@@ -127,16 +144,14 @@ export function scoreRisk(input: RiskScoreInput): RiskScore[] {
       ratioLow = interval.lower / expected
       ratioHigh = interval.upper / expected
     }
-    scores[row] = {
-      risk,
-      risk_ci_low: expit(linear - halfWidth),
-      risk_ci_high: expit(linear + halfWidth),
-      expected,
-      observed: count,
-      standardized_ratio: ratio,
-      ratio_ci_low: ratioLow,
-      ratio_ci_high: ratioHigh,
-    }
+    scores.risk[row] = risk
+    scores.risk_ci_low[row] = expit(linear - halfWidth)
+    scores.risk_ci_high[row] = expit(linear + halfWidth)
+    scores.expected[row] = expected
+    scores.observed[row] = count
+    scores.standardized_ratio[row] = ratio
+    scores.ratio_ci_low[row] = ratioLow
+    scores.ratio_ci_high[row] = ratioHigh
   }
   return scores
 }

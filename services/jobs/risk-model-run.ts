@@ -6,7 +6,7 @@ import { municipalityCode } from '../domain/areas.js'
 import type {
   ModelRunRow,
   RiskRepository,
-  RiskScoreRow,
+  RiskScoreColumns,
 } from '../plugins/app/risk/risk-repository.js'
 
 export interface RiskRunDependencies {
@@ -48,32 +48,45 @@ export async function executeRiskRun(
     await riskRepository.setProgress(run.id, 0.7)
     // The base a score applies to: the target quarter's youth population when it is known, else
     // the predictors' quarter's (horizon > 0, target not yet delivered).
-    const population = new Map(
-      rows.map((row) => [`${row.area_code}|${row.period}`, row.youth_population]),
-    )
-    const scores: RiskScoreRow[] = result.scores.map((score) => ({
+    const { scores: modelScores } = result
+    const youthPopulation = new Int32Array(modelScores.length)
+    const municipalities = new Map<string, string>()
+    const municipalityColumn: string[] = new Array(modelScores.length)
+    for (let index = 0; index < modelScores.length; index += 1) {
+      const target = modelScores.target_row[index]
+      youthPopulation[index] =
+        (target === -1 ? null : rows[target].youth_population) ??
+        rows[modelScores.row[index]].youth_population ??
+        0
+      const areaCode = modelScores.area_code[index]
+      let municipality = municipalities.get(areaCode)
+      if (municipality === undefined) {
+        municipality = municipalityCode(areaCode)
+        municipalities.set(areaCode, municipality)
+      }
+      municipalityColumn[index] = municipality
+    }
+    const scores: RiskScoreColumns = {
       run_id: run.id,
-      area_code: score.area_code,
-      municipality_code: municipalityCode(score.area_code),
-      period: score.period,
-      target_period: score.target_period,
-      youth_population:
-        population.get(`${score.area_code}|${score.target_period}`) ??
-        population.get(`${score.area_code}|${score.period}`) ??
-        0,
-      risk: score.risk,
-      risk_ci_low: score.risk_ci_low,
-      risk_ci_high: score.risk_ci_high,
-      expected: score.expected,
-      observed: score.observed,
-      standardized_ratio: score.standardized_ratio,
-      ratio_ci_low: score.ratio_ci_low,
-      ratio_ci_high: score.ratio_ci_high,
-      percentile: score.percentile,
-      rank: score.rank,
-      percentile_national: score.percentile_national,
-      rank_national: score.rank_national,
-    }))
+      length: modelScores.length,
+      area_code: modelScores.area_code,
+      municipality_code: municipalityColumn,
+      period: modelScores.period,
+      target_period: modelScores.target_period,
+      youth_population: youthPopulation,
+      risk: modelScores.risk,
+      risk_ci_low: modelScores.risk_ci_low,
+      risk_ci_high: modelScores.risk_ci_high,
+      expected: modelScores.expected,
+      observed: modelScores.observed,
+      standardized_ratio: modelScores.standardized_ratio,
+      ratio_ci_low: modelScores.ratio_ci_low,
+      ratio_ci_high: modelScores.ratio_ci_high,
+      percentile: modelScores.percentile,
+      rank: modelScores.rank,
+      percentile_national: modelScores.percentile_national,
+      rank_national: modelScores.rank_national,
+    }
     await knex.transaction(async (trx) => {
       await riskRepository.insertScores(scores, trx)
       await riskRepository.succeed(

@@ -157,6 +157,56 @@ for (const backend of ['wasm', 'cpu'] as const) {
     )
 
     t.test(
+      'when a start near the estimate is given, then float64 steps alone reach the same fit',
+      async (t) => {
+        const fit = fitBinomialGlm(tf, star98)
+        // Half a standard error away from the estimate, as a fit on a cross-validation fold is.
+        const start = fit.coefficients.map(
+          (coefficient, j) =>
+            coefficient.estimate + (j % 2 === 0 ? 0.5 : -0.5) * coefficient.std_error,
+        )
+        const warm = fitBinomialGlm(tf, { ...star98, start: Object.freeze(start) })
+        t.ok(warm.converged)
+        t.equal(warm.float32_iterations, 0)
+        warm.coefficients.forEach((coefficient, j) => {
+          t.ok(
+            withinRelative(coefficient.estimate, reference.params[j], 1e-6),
+            `${coefficient.term}: ${describeGap(coefficient.estimate, reference.params[j])}`,
+          )
+          t.ok(withinRelative(coefficient.estimate, fit.coefficients[j].estimate, 1e-8))
+          t.ok(withinRelative(coefficient.std_error, fit.coefficients[j].std_error, 1e-8))
+        })
+        t.ok(withinRelative(warm.deviance, fit.deviance, 1e-10))
+        t.throws(() => fitBinomialGlm(tf, { ...star98, start: [0] }), {
+          name: 'RangeError',
+          message: /^fitBinomialGlm requires start/,
+        })
+      },
+    )
+
+    t.test(
+      'when a subset of rows is given, then the fit equals one on those rows alone',
+      async (t) => {
+        const subset = Int32Array.from({ length: 200 }, (_, index) => (index * 7) % 303)
+        const fit = fitBinomialGlm(tf, { ...star98, subset })
+        const copied = fitBinomialGlm(tf, {
+          design: Array.from(subset, (row) => star98.design[row]),
+          successes: Array.from(subset, (row) => star98.successes[row]),
+          trials: Array.from(subset, (row) => star98.trials[row]),
+          termNames: star98.termNames,
+        })
+        t.equal(fit.n_rows, 200)
+        t.same(fit.coefficients, copied.coefficients)
+        t.equal(fit.deviance, copied.deviance)
+        t.equal(fit.log_likelihood, copied.log_likelihood)
+        t.throws(() => fitBinomialGlm(tf, { ...star98, subset: Int32Array.of(303) }), {
+          name: 'RangeError',
+          message: /^fitBinomialGlm requires subset rows/,
+        })
+      },
+    )
+
+    t.test(
       'when the budworm example (self-computed only, no published values) is fitted, then it matches to 1e-6',
       async (t) => {
         const budworm = reference.supplementary_self_computed_budworm

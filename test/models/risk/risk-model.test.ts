@@ -1,7 +1,12 @@
 import t from 'tap'
 import * as tf from '@tensorflow/tfjs'
 import { fitBinomialGlm, NotIdentifiableError } from '../../../models/risk/binomial-glm.js'
-import { fitRiskModel, riskModelTerms, type RiskModelRow } from '../../../models/risk/risk-model.js'
+import {
+  fitRiskModel,
+  riskModelTerms,
+  type RiskModelRow,
+  type RiskModelScores,
+} from '../../../models/risk/risk-model.js'
 import { shiftPeriod } from '../../../models/periods/quarter.js'
 import { mulberry32 } from '../../../models/stats/seeded-random.js'
 import { initTensorflowBackend } from '../../../services/runtime/tf-backend.js'
@@ -39,6 +44,27 @@ function syntheticRows(seed: number): RiskModelRow[] {
   return rows
 }
 
+/** The score columns as one object per scored row (NaN read back as null, SQL NULL). */
+function scoreRows(scores: RiskModelScores) {
+  const known = (value: number) => (Number.isNaN(value) ? null : value)
+  return Array.from({ length: scores.length }, (_, index) => ({
+    row: scores.row[index],
+    target_row: scores.target_row[index],
+    area_code: scores.area_code[index],
+    period: scores.period[index],
+    target_period: scores.target_period[index],
+    risk: scores.risk[index],
+    expected: known(scores.expected[index]),
+    observed: known(scores.observed[index]),
+    standardized_ratio: known(scores.standardized_ratio[index]),
+    rank: scores.rank[index],
+    percentile: scores.percentile[index],
+    rank_national: scores.rank_national[index],
+    percentile_national: scores.percentile_national[index],
+    in_fit: scores.in_fit[index] === 1,
+  }))
+}
+
 t.before(async () => {
   await initTensorflowBackend('wasm')
 })
@@ -73,17 +99,39 @@ t.test('when rows have NULLs or no young people, then they are excluded and coun
   t.equal(result.data_to, '2024Q2')
   // Scored: every row with complete predictors (the NULL-outcome row too), not in the fit.
   t.equal(result.scores.length, rows.length - 2)
-  const unscoredOutcome = result.scores.find(
+  const scores = scoreRows(result.scores)
+  t.ok(
+    scores.every(
+      (score) =>
+        rows[score.row].area_code === score.area_code &&
+        rows[score.row].period === score.period &&
+        score.target_row === score.row,
+    ),
+  )
+  const unscoredOutcome = scores.find(
     (score) => score.area_code === rows[2].area_code && score.period === rows[2].period,
   )
   t.equal(unscoredOutcome?.in_fit, false)
   t.equal(unscoredOutcome?.observed, null)
   t.equal(unscoredOutcome?.standardized_ratio, null)
-  t.ok(result.scores.every((score) => score.target_period === score.period))
+  t.ok(scores.every((score) => score.target_period === score.period))
+  t.ok(scores.every((score) => score.rank >= 1 && score.percentile > 0 && score.percentile <= 100))
+  // Ranks by the definitions, counting: within the period and municipality (GM + digits 3–6 of
+  // the area code), and within the period nationally.
+  const municipality = (areaCode: string) => areaCode.slice(2, 6)
   t.ok(
-    result.scores.every(
-      (score) => score.rank >= 1 && score.percentile > 0 && score.percentile <= 100,
-    ),
+    scores.every((score) => {
+      const period = scores.filter((other) => other.period === score.period)
+      const peers = period.filter(
+        (other) => municipality(other.area_code) === municipality(score.area_code),
+      )
+      const atMost = peers.filter((other) => other.risk <= score.risk).length
+      return (
+        score.rank === 1 + peers.filter((other) => other.risk > score.risk).length &&
+        score.percentile === (100 * atMost) / peers.length &&
+        score.rank_national === 1 + period.filter((other) => other.risk > score.risk).length
+      )
+    }),
   )
   t.equal(result.quality, null)
 })
@@ -123,17 +171,25 @@ t.test(
         coefficient.term,
       )
     })
-    const latest = result.scores.filter((score) => score.period === '2024Q2')
+    const scores = scoreRows(result.scores)
+    const latest = scores.filter((score) => score.period === '2024Q2')
     t.equal(latest.length, 60, 'the latest quarter is still scored')
     t.ok(
       latest.every(
         (score) =>
-          score.target_period === '2024Q4' && score.observed === null && score.expected === null,
+          score.target_period === '2024Q4' &&
+          score.target_row === -1 &&
+          score.observed === null &&
+          score.expected === null,
       ),
     )
-    const paired = result.scores.find((score) => score.period === '2023Q1')
+    const paired = scores.find((score) => score.period === '2023Q1')
     t.equal(paired?.target_period, '2023Q3')
     t.ok(paired?.in_fit)
+    const target = rows[paired?.target_row ?? -1]
+    t.equal(target?.area_code, paired?.area_code)
+    t.equal(target?.period, '2023Q3')
+    t.equal(paired?.observed, target?.drug_offence_suspects)
   },
 )
 

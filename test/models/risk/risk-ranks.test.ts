@@ -8,16 +8,13 @@ t.test(
     // By hand: GM0001 risks 0.3, 0.1, 0.3, 0.2 → ranks 1, 4, 1, 3; shares ≤: 4/4, 1/4, 4/4, 2/4.
     // R: rank(-r, ties.method = "min") and 100 * ecdf(r)(r).
     const ranks = riskRanks(
-      Object.freeze([
-        { risk: 0.3, group: 'GM0001' },
-        { risk: 0.1, group: 'GM0001' },
-        { risk: 0.3, group: 'GM0001' },
-        { risk: 0.2, group: 'GM0001' },
-        { risk: 0.5, group: 'GM0002' },
-      ]),
+      Object.freeze({
+        risk: Object.freeze([0.3, 0.1, 0.3, 0.2, 0.5]),
+        group: Object.freeze(['GM0001', 'GM0001', 'GM0001', 'GM0001', 'GM0002']),
+      }),
     )
     t.same(
-      ranks.map((rank) => [rank.rank, rank.percentile]),
+      Array.from(ranks.rank, (rank, index) => [rank, ranks.percentile[index]]),
       [
         [1, 100],
         [4, 25],
@@ -27,7 +24,7 @@ t.test(
       ],
     )
     t.same(
-      ranks.map((rank) => [rank.rank_national, rank.percentile_national]),
+      Array.from(ranks.rank_national, (rank, index) => [rank, ranks.percentile_national[index]]),
       [
         [2, 80],
         [5, 20],
@@ -46,20 +43,29 @@ t.test('when rows are permuted, then each row keeps its rank and percentile', as
   })
   fc.assert(
     fc.property(fc.array(row, { minLength: 1, maxLength: 40 }), fc.nat(), (rows, shift) => {
-      const ranks = riskRanks(rows)
+      const columns = (list: typeof rows) => ({
+        risk: list.map((entry) => entry.risk),
+        group: list.map((entry) => entry.group),
+      })
+      const ranks = riskRanks(columns(rows))
       const rotation = shift % rows.length
       const rotated = [...rows.slice(rotation), ...rows.slice(0, rotation)]
-      const rotatedRanks = riskRanks(rotated)
-      return rows.every((_, index) => {
+      const rotatedRanks = riskRanks(columns(rotated))
+      // The same ranks from the definitions, by counting (R: rank(-risk, ties.method = "min")).
+      return rows.every((entry, index) => {
         const moved = (index - rotation + rows.length) % rows.length
-        const a = ranks[index]
-        const b = rotatedRanks[moved]
+        const peers = rows.filter((other) => other.group === entry.group)
+        const higher = peers.filter((other) => other.risk > entry.risk).length
+        const higherNational = rows.filter((other) => other.risk > entry.risk).length
         return (
-          a.rank === b.rank &&
-          a.percentile === b.percentile &&
-          a.rank_national === b.rank_national &&
-          a.percentile > 0 &&
-          a.percentile <= 100
+          ranks.rank[index] === rotatedRanks.rank[moved] &&
+          ranks.percentile[index] === rotatedRanks.percentile[moved] &&
+          ranks.rank_national[index] === rotatedRanks.rank_national[moved] &&
+          ranks.rank[index] === 1 + higher &&
+          ranks.percentile[index] === (100 * (peers.length - higher)) / peers.length &&
+          ranks.rank_national[index] === 1 + higherNational &&
+          ranks.percentile[index] > 0 &&
+          ranks.percentile[index] <= 100
         )
       })
     }),
@@ -68,9 +74,16 @@ t.test('when rows are permuted, then each row keeps its rank and percentile', as
   t.pass('the property held for every generated case')
 })
 
-t.test('when a risk is not a number, then it throws a TypeError', async (t) => {
-  t.throws(() => riskRanks([{ risk: Number.NaN, group: 'GM1' }]), {
-    name: 'TypeError',
-    message: /^riskRanks requires a finite risk/,
-  })
-})
+t.test(
+  'when a risk is not a number or a group is missing, then it throws a TypeError',
+  async (t) => {
+    t.throws(() => riskRanks({ risk: [Number.NaN], group: ['GM1'] }), {
+      name: 'TypeError',
+      message: /^riskRanks requires a finite risk/,
+    })
+    t.throws(() => riskRanks({ risk: [0.1, 0.2], group: ['GM1'] }), {
+      name: 'TypeError',
+      message: /^riskRanks requires one group per risk/,
+    })
+  },
+)

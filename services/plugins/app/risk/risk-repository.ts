@@ -63,6 +63,19 @@ export interface RiskScoreRow {
   rank_national: number
 }
 
+/**
+ * A run's scores as columns, one entry per score (`length` of them), as `insertScores` takes
+ * them: the text columns as arrays of strings, the numeric ones as typed arrays, NaN for NULL.
+ */
+export type RiskScoreColumns = {
+  run_id: string
+  length: number
+} & {
+  readonly [Column in Exclude<keyof RiskScoreRow, 'run_id'>]: RiskScoreRow[Column] extends string
+    ? readonly string[]
+    : Float64Array | Int32Array
+}
+
 const scoreColumns: ReadonlyArray<keyof RiskScoreRow> = [
   'run_id',
   'area_code',
@@ -83,6 +96,126 @@ const scoreColumns: ReadonlyArray<keyof RiskScoreRow> = [
   'percentile_national',
   'rank_national',
 ]
+
+/**
+ * How `insertScores` sends each column in PostgreSQL's binary COPY format: the types of the
+ * `risk_scores` migration (a uuid as 16 bytes, text as UTF-8, int4 and float8 big-endian).
+ */
+const scoreColumnTypes: Record<keyof RiskScoreRow, 'uuid' | 'text' | 'int4' | 'float8'> = {
+  run_id: 'uuid',
+  area_code: 'text',
+  municipality_code: 'text',
+  period: 'text',
+  target_period: 'text',
+  youth_population: 'int4',
+  risk: 'float8',
+  risk_ci_low: 'float8',
+  risk_ci_high: 'float8',
+  expected: 'float8',
+  observed: 'int4',
+  standardized_ratio: 'float8',
+  ratio_ci_low: 'float8',
+  ratio_ci_high: 'float8',
+  percentile: 'float8',
+  rank: 'int4',
+  percentile_national: 'float8',
+  rank_national: 'int4',
+}
+
+/** The binary COPY stream's signature, flags (0) and header extension length (0). */
+const binaryCopyHeader = Buffer.concat([
+  Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'),
+  Buffer.alloc(8),
+])
+
+/**
+ * The scores as PostgreSQL binary COPY data, in chunks of about 256 KB: per score a field count,
+ * then per column its byte length (−1: NULL, for NaN) and value, read straight from the columns;
+ * no per-score object and no number turned into text (doubles are sent bit for bit).
+ */
+function* binaryCopyChunks(scores: RiskScoreColumns): Generator<Buffer> {
+  const chunkSize = 1 << 18
+  const encodedTexts = new Map<string, Buffer>()
+  const encodedText = (text: string): Buffer => {
+    let bytes = encodedTexts.get(text)
+    if (bytes === undefined) {
+      bytes = Buffer.from(text, 'utf8')
+      encodedTexts.set(text, bytes)
+    }
+    return bytes
+  }
+  const runId = Buffer.from(scores.run_id.replaceAll('-', ''), 'hex')
+  if (runId.length !== 16) throw new TypeError(`insertScores requires a uuid run_id`)
+  const columns = scoreColumns.map((column) => ({
+    type: scoreColumnTypes[column],
+    values: column === 'run_id' ? undefined : scores[column],
+  }))
+  const fixedBytes =
+    2 +
+    columns.reduce(
+      (sum, column) => sum + 4 + (column.type === 'text' ? 0 : column.type === 'uuid' ? 16 : 8),
+      0,
+    )
+  const texts: Buffer[] = []
+  let chunk = Buffer.allocUnsafe(chunkSize)
+  let view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  binaryCopyHeader.copy(chunk, 0)
+  let offset = binaryCopyHeader.length
+  for (let index = 0; index <= scores.length; index += 1) {
+    let rowBytes = 2
+    if (index < scores.length) {
+      texts.length = 0
+      rowBytes = fixedBytes
+      for (const column of columns) {
+        if (column.type !== 'text') continue
+        const bytes = encodedText((column.values as readonly string[])[index])
+        texts.push(bytes)
+        rowBytes += bytes.length
+      }
+    }
+    if (offset + rowBytes > chunk.length) {
+      yield chunk.subarray(0, offset)
+      chunk = Buffer.allocUnsafe(Math.max(chunkSize, rowBytes))
+      view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      offset = 0
+    }
+    if (index === scores.length) {
+      view.setInt16(offset, -1) // the trailer
+      offset += 2
+      break
+    }
+    view.setInt16(offset, columns.length)
+    offset += 2
+    let text = 0
+    for (const column of columns) {
+      if (column.type === 'uuid') {
+        view.setInt32(offset, 16)
+        runId.copy(chunk, offset + 4)
+        offset += 20
+      } else if (column.type === 'text') {
+        const bytes = texts[text++]
+        view.setInt32(offset, bytes.length)
+        bytes.copy(chunk, offset + 4)
+        offset += 4 + bytes.length
+      } else {
+        const value = (column.values as Float64Array | Int32Array)[index]
+        if (Number.isNaN(value)) {
+          view.setInt32(offset, -1)
+          offset += 4
+        } else if (column.type === 'int4') {
+          view.setInt32(offset, 4)
+          view.setInt32(offset + 4, value)
+          offset += 8
+        } else {
+          view.setInt32(offset, 8)
+          view.setFloat64(offset + 4, value)
+          offset += 12
+        }
+      }
+    }
+  }
+  yield chunk.subarray(0, offset)
+}
 
 /** Runs whose scores are kept per horizon besides the latest succeeded one (DESIGN.md §3). */
 export const keptRunsPerHorizon = 10
@@ -226,35 +359,33 @@ export function createRiskRepository(knex: Knex, engine: DatabaseEngine) {
       return result.rows as RiskModelRow[]
     },
 
-    /** Writes a run's scores: COPY on PostgreSQL, batched inserts on the embedded engine. */
-    async insertScores(scores: readonly RiskScoreRow[], trx: Knex.Transaction): Promise<void> {
+    /**
+     * Writes a run's scores (columns, NaN for NULL): a binary COPY streamed from the columns on
+     * PostgreSQL (`binaryCopyChunks`), batched inserts on the embedded engine.
+     */
+    async insertScores(scores: RiskScoreColumns, trx: Knex.Transaction): Promise<void> {
       if (scores.length === 0) return
       if (engine === 'postgres') {
         const connection = (await trx.client.acquireConnection()) as {
           query: (stream: Writable) => Writable
         }
         const copy = connection.query(
-          copyFrom(`COPY risk_scores (${scoreColumns.join(', ')}) FROM STDIN WITH (FORMAT csv)`),
+          copyFrom(`COPY risk_scores (${scoreColumns.join(', ')}) FROM STDIN WITH (FORMAT binary)`),
         )
-        function* lines() {
-          let buffer = ''
-          for (const score of scores) {
-            buffer +=
-              scoreColumns
-                .map((column) => (score[column] === null ? '' : String(score[column])))
-                .join(',') + '\n'
-            if (buffer.length > 1 << 16) {
-              yield buffer
-              buffer = ''
-            }
-          }
-          if (buffer) yield buffer
-        }
-        await pipeline(Readable.from(lines()), copy)
+        await pipeline(Readable.from(binaryCopyChunks(scores)), copy)
         return
       }
       for (let start = 0; start < scores.length; start += 500) {
-        await trx('risk_scores').insert(scores.slice(start, start + 500) as RiskScoreRow[])
+        const batch: Record<string, string | number | null>[] = []
+        for (let index = start; index < Math.min(start + 500, scores.length); index += 1) {
+          const row: Record<string, string | number | null> = {}
+          for (const column of scoreColumns) {
+            const value = column === 'run_id' ? scores.run_id : scores[column][index]
+            row[column] = typeof value === 'number' && Number.isNaN(value) ? null : value
+          }
+          batch.push(row)
+        }
+        await trx('risk_scores').insert(batch)
       }
     },
 
