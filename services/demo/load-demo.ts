@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { importGeometries } from '../jobs/import-geometries.js'
 import { importSnapshots } from '../jobs/import-snapshots.js'
@@ -8,7 +9,21 @@ export interface DemoSummary {
   loaded: boolean
   neighbourhoods: number
   snapshots: number
+  /** The demo intervention, when loaded. */
+  intervention_id?: string
+  alert_rules?: number
+  alerts_firing?: number
 }
+
+/** The demo's intervention: 'Preventie met gezag' in six Den Haag demo neighbourhoods from 2022. */
+const demoInterventionAreas = [
+  'BU05189001',
+  'BU05189002',
+  'BU05189003',
+  'BU05189101',
+  'BU05189102',
+  'BU05189103',
+]
 
 /**
  * Loads the demo data set through the same import path as user data (validation, staging,
@@ -52,5 +67,74 @@ export async function loadDemoData(
     maxRows: Math.max(app.config.maxRows, demo.snapshots.length),
     checksum: () => 'demo',
   })
-  return { loaded: true, neighbourhoods: demo.neighbourhoods.length, snapshots: summary.rows }
+  const extras = await loadDemoActivity(app)
+  return {
+    loaded: true,
+    neighbourhoods: demo.neighbourhoods.length,
+    snapshots: summary.rows,
+    ...extras,
+  }
+}
+
+/**
+ * So that every dashboard page has something to show: a model run, an intervention and one
+ * alert rule of each kind, created through the public API (same validation as a user's) with a
+ * short-lived admin key that is revoked afterwards.
+ */
+async function loadDemoActivity(
+  app: FastifyInstance,
+): Promise<Pick<DemoSummary, 'intervention_id' | 'alert_rules' | 'alerts_firing'>> {
+  const secret = app.newApiKeySecret()
+  const keyId = randomUUID()
+  await app.keysRepository.insert({
+    id: keyId,
+    key_hash: app.hashApiKey(secret),
+    role: 'admin',
+    municipality: null,
+    label: 'demo loader (revoked after loading)',
+  })
+  const headers = { authorization: `Bearer ${secret}` }
+  const post = async (url: string, payload: object) => {
+    const response = await app.inject({ method: 'POST', url, headers, payload })
+    if (response.statusCode >= 300)
+      throw new Error(`demo: POST ${url} answered ${response.statusCode}: ${response.body}`)
+    return response.json() as Record<string, unknown>
+  }
+  try {
+    const intervention = await post('/v1/interventions', {
+      name: 'Preventie met gezag (demo)',
+      description:
+        'More youth work and sport in six flagged demo neighbourhoods from 2022 (synthetic data).',
+      municipality: 'GM0518',
+      areas: demoInterventionAreas.map((area_code) => ({ area_code, start_period: '2022Q1' })),
+    })
+    const rules = [
+      { name: 'Top 10% risk', kind: 'risk_percentile', params: { p: 10 } },
+      { name: 'Significant rise year over year', kind: 'yoy_rise' },
+      { name: 'More suspects than expected (Farrington)', kind: 'aberration' },
+      { name: 'Rising trend', kind: 'trend' },
+    ]
+    for (const rule of rules) await post('/v1/alert-rules', rule)
+    const { run_id: runId } = await post('/v1/risk-model/runs', {})
+    for (;;) {
+      await app.modelRunner.idle()
+      const run = await app.riskRepository.find(String(runId))
+      if (!run || run.status === 'succeeded' || run.status === 'failed') break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    await app.alertEvaluator.evaluateNow()
+    const firing = await app.inject({
+      method: 'GET',
+      url: '/v1/alerts?state=firing&limit=1',
+      headers,
+    })
+    return {
+      intervention_id: String(intervention.id),
+      alert_rules: rules.length,
+      alerts_firing: (firing.json() as { total: number }).total,
+    }
+  } finally {
+    await app.keysRepository.revoke(keyId)
+    app.forgetVerifiedKeys()
+  }
 }
