@@ -74,8 +74,12 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
       ),
   })
   await fastify.register(underPressure, {
-    // Only a real stall answers 503: a model fit may hold the loop for a second or two by design.
-    maxEventLoopDelay: 10_000,
+    // Sustained overload answers 503: the mean event-loop delay over a 10 s window above 1 s. The
+    // window is long on purpose: a model fit holds the loop for a few seconds by design, and
+    // under-pressure reads a window without a single sample (a block as long as the window) as
+    // an infinite delay, so a 1 s window turned every fit into a second of 503s.
+    sampleInterval: 10_000,
+    maxEventLoopDelay: 1_000,
     exposeStatusRoute: false,
     pressureHandler: () => {
       throw new AppError(

@@ -34,3 +34,58 @@ t.test('rate limit and security headers', async (t) => {
     t.equal(response.headers['x-content-type-options'], 'nosniff')
   })
 })
+
+t.test('cross-origin requests and secrets in logs', async (t) => {
+  const lines: string[] = []
+  const { buildServer } = await import('../../../services/server.js')
+  const { freshDataDir, testConfig } = await import('../../helper.js')
+  const dataDir = await freshDataDir(t)
+  const app = await buildServer({
+    overrides: { ...testConfig, dataDir, databaseUrl: undefined, logLevel: 'debug' },
+    logger: { level: 'debug', stream: { write: (line: string) => lines.push(line) } },
+  })
+  t.teardown(() => app.close())
+
+  t.test('when a browser from another origin asks, then no CORS header allows it', async (t) => {
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/v1/areas',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    })
+    t.equal(preflight.headers['access-control-allow-origin'], undefined)
+    const read = await app.inject({
+      method: 'GET',
+      url: '/v1/areas',
+      headers: { origin: 'https://evil.example', authorization: `Bearer ${testConfig.adminKey}` },
+    })
+    t.equal(read.headers['access-control-allow-origin'], undefined)
+  })
+
+  t.test(
+    'when requests carry keys, then neither the key nor the server secret reaches the log',
+    async (t) => {
+      await app.inject({
+        method: 'GET',
+        url: '/v1/areas',
+        headers: { authorization: `Bearer ${testConfig.adminKey}` },
+      })
+      await app.inject({
+        method: 'GET',
+        url: '/v1/areas',
+        headers: { authorization: 'Bearer wrong-key-123456' },
+      })
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/keys',
+        headers: { authorization: `Bearer ${testConfig.adminKey}` },
+        payload: { role: 'viewer' },
+      })
+      const log = lines.join('')
+      t.ok(lines.length > 0, 'something was logged')
+      t.notMatch(log, testConfig.adminKey!)
+      t.notMatch(log, 'wrong-key-123456')
+      t.notMatch(log, created.json().key)
+      t.notMatch(log, testConfig.keySecret!)
+    },
+  )
+})
