@@ -277,6 +277,34 @@ for (const engine of engines) {
 
     t.test('model run lifecycle', async (t) => {
       t.test(
+        'when eleven runs succeed, then the scores of the last ten are kept and the oldest keeps only its results',
+        async (t) => {
+          await upload(csvOf(riskPanel({ neighbourhoodsPerDistrict: 3, years: 1 })))
+          const runs: Array<{ id: string; status: string }> = []
+          for (let index = 0; index < 11; index += 1) runs.push(await runToEnd(app, admin))
+          t.ok(runs.every((run) => run.status === 'succeeded'))
+          const kept = await app.knex('risk_scores').distinct('run_id')
+          t.equal(kept.length, 10)
+          t.notOk(
+            kept.some((row: { run_id: string }) => row.run_id === runs[0].id),
+            'the oldest run lost its scores',
+          )
+          const oldest = (
+            await app.inject({
+              method: 'GET',
+              url: `/v1/risk-model/runs/${runs[0].id}`,
+              headers: admin,
+            })
+          ).json()
+          t.match(oldest, {
+            status: 'succeeded',
+            scores_kept: false,
+            coefficients: [{ term: 'intercept' }],
+          })
+        },
+      )
+
+      t.test(
         'when uploads change data with AANWAS_AUTO_RECOMPUTE on, then a run is queued',
         async (t) => {
           const auto = await buildTestApp(t, engine, { autoRecompute: true })
