@@ -25,12 +25,15 @@ import { largestPredictorRise, windowSums } from './series-window.js'
  * `seasonalMannKendall` (whose Sen slope, a median of every within-season pairwise slope, is
  * the expensive part) for the explanation. The verdict is the same either way.
  */
-/** z of the seasonal test (period 4) for the rates, as `seasonalMannKendall` computes it. */
+/**
+ * z of the seasonal test (period 4) for the rates, as `seasonalMannKendall` computes it; 0
+ * without computing the variance when S ≤ 1, where z ≤ 0 lies below any critical value.
+ */
 function seasonalZ(rates: readonly (number | null)[]): number {
   const seasons = 4
   const cycles = Math.ceil(rates.length / seasons)
+  const columns: Float64Array[] = []
   let score = 0
-  let variance = 0
   for (let season = 0; season < seasons; season += 1) {
     const column = new Float64Array(cycles)
     for (let cycle = 0; cycle < cycles; cycle += 1) {
@@ -39,8 +42,11 @@ function seasonalZ(rates: readonly (number | null)[]): number {
     }
     const present = presentValues(column)
     score += mannKendallScore(present)
-    variance += scoreVariance(present)
+    columns.push(present)
   }
+  if (score <= 1) return 0
+  let variance = 0
+  for (const present of columns) variance += scoreVariance(present)
   return variance > 0 ? continuityCorrectedZ(score, variance) : 0
 }
 

@@ -72,10 +72,19 @@ export function createWebhooksRepository(knex: Knex) {
       return (await trx('webhooks').where({ id }).delete().returning('id')).length > 0
     },
 
-    /** Writes events into the outbox; the caller's transaction also writes the alerts. */
+    /**
+     * Writes events into the outbox; the caller's transaction also writes the alerts. One
+     * statement per 1000 events (a JSON recordset), not one bound parameter per value.
+     */
     async enqueue(events: readonly OutboxEvent[], trx: Knex.Transaction): Promise<void> {
-      for (let start = 0; start < events.length; start += 500) {
-        await trx('webhook_outbox').insert(events.slice(start, start + 500))
+      for (let start = 0; start < events.length; start += 1000) {
+        await trx.raw(
+          `INSERT INTO webhook_outbox (event_id, webhook_id, event_type, body)
+           SELECT v.event_id, v.webhook_id, v.event_type, v.body
+           FROM jsonb_to_recordset(?::jsonb) AS v(event_id uuid, webhook_id uuid,
+             event_type text, body text)`,
+          [JSON.stringify(events.slice(start, start + 1000))],
+        )
       }
     },
 
