@@ -1,3 +1,4 @@
+import { mulberry32 } from '../stats/seeded-random.js'
 /**
  * Seeded pseudo-random numbers (Mulberry32, Tommy Ettinger's 32-bit generator): a tiny,
  * deterministic source of uniform numbers in [0, 1) for the resampling steps of `models/effects`
@@ -15,14 +16,8 @@ export function createSeededRandom(seed: number): () => number {
   if (!Number.isFinite(seed)) {
     throw new TypeError('createSeededRandom requires a finite numeric seed, pass e.g. 1')
   }
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let mixed = state
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1)
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
+  // The same generator as the rest of models/: one implementation (seed >>> 0 truncates as trunc).
+  return mulberry32(Math.trunc(seed))
 }
 
 /**

@@ -8,6 +8,7 @@
  * something to show. Every value is synthetic and labelled as demo data.
  */
 import type { SnapshotFixtureRow } from './demo-types.js'
+import { mulberry32 as seededRandom } from '../../models/stats/seeded-random.js'
 
 export interface DemoMunicipality {
   code: string
@@ -26,18 +27,6 @@ export const demoMunicipalities: readonly DemoMunicipality[] = [
 
 export const demoFirstYear = 2015
 export const demoLastYear = 2024
-
-/** mulberry32: a small, fast, seeded generator (public domain, Tommy Ettinger). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let value = state
-    value = Math.imul(value ^ (value >>> 15), value | 1)
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61)
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A binomial draw by summing Bernoulli trials (n is at most a few hundred here). */
 function binomial(random: () => number, trials: number, probability: number): number {

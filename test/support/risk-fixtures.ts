@@ -1,16 +1,5 @@
+import { mulberry32 as seeded } from '../../models/stats/seeded-random.js'
 import type { SnapshotFixture } from './snapshot-fixtures.js'
-
-/** mulberry32, seeded: the same fixture on every machine. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let value = state
-    value = Math.imul(value ^ (value >>> 15), value | 1)
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61)
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function binomial(random: () => number, trials: number, probability: number): number {
   let count = 0

@@ -63,6 +63,19 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // A run's scores never change, so the disclosed table of a (run, period, municipality, audience)
   // is computed once; a new run has a new id and so new entries.
   const riskTables = new LruCache<{ period: string; items: RiskItem[] }>(64)
+  // Which run is the latest per horizon is looked up at most once a second: a finished run shows
+  // within a second, and a busy risk page does not query the runs table on every request.
+  const latestRuns = new Map<number, { run: ModelRunRow; until: number }>()
+  const latestRun = async (horizon: number) => {
+    const cached = latestRuns.get(horizon)
+    if (cached && cached.until > Date.now()) return cached.run
+    const run = await riskRepository.latestSucceeded(horizon)
+    // "No run yet" is not remembered: the first run must show at once.
+    if (run) latestRuns.set(horizon, { run, until: Date.now() + 1000 })
+    return run
+  }
+  // A run that ends on this instance shows at once here; other instances see it within a second.
+  modelRunner.onRunFinished(() => latestRuns.clear())
 
   fastify.post(
     '/risk-model/runs',
@@ -140,7 +153,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { limit, offset } = request.query
       const horizon = request.query.horizon_quarters ?? 0
       const municipality = listScope(request.caller, request.query.municipality)
-      const run = await riskRepository.latestSucceeded(horizon)
+      const run = await latestRun(horizon)
       if (!run) {
         throw new AppError(
           404,
