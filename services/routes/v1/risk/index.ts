@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox'
 import { canonicalQuarter } from '../../../../models/periods/quarter.js'
 import { listScope } from '../../../domain/scope.js'
 import { exactRisk, viewerRisk, type RiskRow } from '../../../domain/risk-disclosure.js'
@@ -63,6 +63,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // A run's scores never change, so the disclosed table of a (run, period, municipality, audience)
   // is computed once; a new run has a new id and so new entries.
   const riskTables = new LruCache<{ period: string; items: RiskItem[] }>(64)
+  const riskPages = new LruCache<string>(256)
   // Which run is the latest per horizon is looked up at most once a second: a finished run shows
   // within a second, and a busy risk page does not query the runs table on every request.
   const latestRuns = new Map<number, { run: ModelRunRow; until: number }>()
@@ -149,7 +150,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: { 200: RiskListSchema, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, offset } = request.query
       const horizon = request.query.horizon_quarters ?? 0
       const municipality = listScope(request.caller, request.query.municipality)
@@ -199,14 +200,24 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { items, period } = table
       if (!viewer)
         request.audit = { exactRead: true, areaCode: null, rows: Math.min(limit, items.length) }
-      return {
-        run_id: run.id,
-        backend: run.backend,
-        horizon_quarters: horizon,
-        period,
-        items: items.slice(offset, offset + limit),
-        total: items.length,
+      // The page's JSON is kept with the table: a busy risk page answers without serialising again.
+      // Items already have exactly the schema's fields, so the text equals the serializer's.
+      const pageKey = `${cacheKey}|${offset}|${limit}`
+      let body = riskPages.get(pageKey)
+      if (body === undefined) {
+        body = JSON.stringify({
+          run_id: run.id,
+          backend: run.backend,
+          horizon_quarters: horizon,
+          period,
+          items: items.slice(offset, offset + limit),
+          total: items.length,
+        } satisfies Static<typeof RiskListSchema>)
+        riskPages.set(pageKey, body)
       }
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(body as unknown as Static<typeof RiskListSchema>)
     },
   )
 }
