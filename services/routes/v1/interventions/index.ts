@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
-import { canonicalQuarter } from '../../../../models/periods/quarter.js'
 import { assertAreaInScope, listScope } from '../../../domain/scope.js'
 import { badRequest, notFound } from '../../../errors.js'
 import {
@@ -26,6 +25,7 @@ import {
   PowerResultSchema,
   type Intervention,
 } from '../../../schemas/interventions.js'
+import { periodParameter } from '../../../domain/period-parameter.js'
 
 function interventionResource(record: InterventionRecord): Intervention {
   return {
@@ -239,8 +239,7 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request) => {
       const { areas, horizon_quarters: horizon, effect, outcome, donors } = request.body
-      const startPeriod = canonicalQuarter(request.body.start_period)
-      if (!startPeriod) throw badRequest('start_period must be a quarter like 2024Q3')
+      const startPeriod = periodParameter('start_period', request.body.start_period) as string
       for (const code of areas) {
         if (!code.startsWith('BU')) throw badRequest(`${code}: candidate areas are neighbourhoods`)
         assertAreaInScope(request.caller, code)

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox'
-import { canonicalQuarter } from '../../../../models/periods/quarter.js'
 import { listScope } from '../../../domain/scope.js'
 import { exactRisk, viewerRisk, type RiskRow } from '../../../domain/risk-disclosure.js'
 import { AppError, badRequest, notFound } from '../../../errors.js'
@@ -18,13 +17,7 @@ import {
   type Run,
   type RiskItem,
 } from '../../../schemas/risk.js'
-
-function quarterParameter(name: string, value: string | undefined): string | null {
-  if (value === undefined) return null
-  const period = canonicalQuarter(value)
-  if (!period) throw badRequest(`${name} must be a quarter like 2024Q3, got "${value}"`)
-  return period
-}
+import { periodParameter } from '../../../domain/period-parameter.js'
 
 const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null)
 
@@ -90,8 +83,8 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request, reply) => {
-      const from = quarterParameter('from', request.body.from)
-      const to = quarterParameter('to', request.body.to)
+      const from = periodParameter('from', request.body.from) ?? null
+      const to = periodParameter('to', request.body.to) ?? null
       if (from && to && from > to) throw badRequest(`from (${from}) is after to (${to})`)
       const { runId } = await modelRunner.queue(
         { horizon_quarters: request.body.horizon_quarters ?? 0, from_period: from, to_period: to },
@@ -163,7 +156,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         )
       }
       const viewer = request.caller?.role === 'viewer'
-      const askedPeriod = quarterParameter('period', request.query.period)
+      const askedPeriod = periodParameter('period', request.query.period)
       const cacheKey = `${run.id}|${askedPeriod ?? 'latest'}|${municipality ?? '*'}|${viewer ? 'viewer' : 'exact'}`
       let table = riskTables.get(cacheKey)
       if (!table) {

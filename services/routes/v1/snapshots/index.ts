@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { Transform, type Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
-import { canonicalQuarter } from '../../../../models/periods/quarter.js'
 import { assertAreaInScope } from '../../../domain/scope.js'
 import { exactSnapshots, viewerSnapshots } from '../../../domain/snapshot-disclosure.js'
 import { AppError, badRequest, notFound, payloadTooLarge } from '../../../errors.js'
@@ -17,16 +16,10 @@ import {
   UploadRejectionSchema,
   UploadSummarySchema,
 } from '../../../schemas/snapshots.js'
+import { periodParameter } from '../../../domain/period-parameter.js'
 
 /** An ISO 8601 time that states its offset (`Z` or `±hh:mm`): `as_of` must not guess a zone. */
 const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i
-
-function parsePeriodParameter(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  const period = canonicalQuarter(value)
-  if (!period) throw badRequest(`${name} must be a quarter like 2024Q3, got "${value}"`)
-  return period
-}
 
 /** Counts bytes and hashes them on the way to the parser; too many bytes is a 413. */
 function meteredStream(source: Readable, limitBytes: number) {
@@ -149,8 +142,8 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request) => {
       const { code } = request.params
       assertAreaInScope(request.caller, code)
-      const from = parsePeriodParameter('from', request.query.from)
-      const to = parsePeriodParameter('to', request.query.to)
+      const from = periodParameter('from', request.query.from)
+      const to = periodParameter('to', request.query.to)
       let asOf: Date | undefined
       if (request.query.as_of !== undefined) {
         asOf = new Date(request.query.as_of)

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { canonicalQuarter } from '../../../../models/periods/quarter.js'
 import { assertAreaInScope, listScope } from '../../../domain/scope.js'
 import {
   exactAreaTrend,
@@ -13,7 +12,7 @@ import {
   sortTrendListing,
   trendListing,
 } from '../../../domain/trend-report.js'
-import { badRequest, notFound } from '../../../errors.js'
+import { notFound } from '../../../errors.js'
 import { AreaParamsSchema } from '../../../schemas/areas.js'
 import { errorResponses } from '../../../schemas/common.js'
 import {
@@ -22,13 +21,7 @@ import {
   TrendListSchema,
   TrendQuerySchema,
 } from '../../../schemas/trends.js'
-
-function parsePeriodParameter(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  const period = canonicalQuarter(value)
-  if (!period) throw badRequest(`${name} must be a quarter like 2024Q3, got "${value}"`)
-  return period
-}
+import { periodParameter } from '../../../domain/period-parameter.js'
 
 const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { trendsRepository, areasRepository, config } = fastify
@@ -50,8 +43,8 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { code } = request.params
       assertAreaInScope(request.caller, code)
       const range = {
-        from: parsePeriodParameter('from', request.query.from),
-        to: parsePeriodParameter('to', request.query.to),
+        from: periodParameter('from', request.query.from),
+        to: periodParameter('to', request.query.to),
       }
       const area = await areasRepository.find(code)
       if (!area) throw notFound(`no area ${code}`)
@@ -91,7 +84,7 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request) => {
       const { sort, limit, offset } = request.query
       const municipality = listScope(request.caller, request.query.municipality)
-      const asked = parsePeriodParameter('period', request.query.period)
+      const asked = periodParameter('period', request.query.period)
       const neighbourhoods = await trendsRepository.neighbourhoodSeries({
         municipality,
         upTo: asked,
