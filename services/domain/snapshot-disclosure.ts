@@ -10,24 +10,23 @@ import {
 
 type SnapshotWithArea = Snapshot & { area_code: string }
 
+/** Each rate of a snapshot and the count it is made from (count / youth_population). */
+export const rateOfCount = [
+  ['early_school_leaving_rate', 'early_school_leavers'],
+  ['halt_rate', 'halt_registrations'],
+  ['parental_debt_rate', 'parental_debt'],
+  ['drug_offence_rate', 'drug_offence_suspects'],
+] as const
+
 /** How a snapshot's fields relate for disclosure control: each rate comes from its count. */
 export const snapshotDisclosureSpec: DisclosureSpec<SnapshotWithArea> = {
   counts: ['early_school_leavers', 'halt_registrations', 'parental_debt', 'drug_offence_suspects'],
   populations: ['youth_population'],
-  derived: [
-    {
-      field: 'early_school_leaving_rate',
-      from: ['early_school_leavers'],
-      base: (row) => row.youth_population,
-    },
-    { field: 'halt_rate', from: ['halt_registrations'], base: (row) => row.youth_population },
-    { field: 'parental_debt_rate', from: ['parental_debt'], base: (row) => row.youth_population },
-    {
-      field: 'drug_offence_rate',
-      from: ['drug_offence_suspects'],
-      base: (row) => row.youth_population,
-    },
-  ],
+  derived: rateOfCount.map(([field, count]) => ({
+    field,
+    from: [count],
+    base: (row: SnapshotWithArea) => row.youth_population,
+  })),
   group: (row) => row.period,
   identity: (row) => row.area_code,
 }

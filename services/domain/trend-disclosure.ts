@@ -19,6 +19,7 @@ import {
   type TrendTest,
   type YearOverYearRow,
 } from './trend-report.js'
+import { rateOfCount } from './snapshot-disclosure.js'
 
 /**
  * Disclosure control for the trend routes (DESIGN.md §5), through the one disclosure module.
@@ -60,18 +61,11 @@ const seriesSpec: DisclosureSpec<SeriesRow> = {
   counts: ['early_school_leavers', 'halt_registrations', 'parental_debt', 'drug_offence_suspects'],
   populations: ['youth_population'],
   derived: [
-    {
-      field: 'early_school_leaving_rate',
-      from: ['early_school_leavers'],
-      base: (row) => row.youth_population,
-    },
-    { field: 'halt_rate', from: ['halt_registrations'], base: (row) => row.youth_population },
-    { field: 'parental_debt_rate', from: ['parental_debt'], base: (row) => row.youth_population },
-    {
-      field: 'drug_offence_rate',
-      from: ['drug_offence_suspects'],
-      base: (row) => row.youth_population,
-    },
+    ...rateOfCount.map(([field, count]) => ({
+      field,
+      from: [count],
+      base: (row: SeriesRow) => row.youth_population,
+    })),
     { field: 'risk', from: [], base: (row) => row.youth_population },
   ],
   group: (row) => row.group,

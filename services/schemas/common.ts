@@ -57,3 +57,8 @@ export const errorResponses = {
   500: ErrorSchema,
   503: ErrorSchema,
 }
+
+/** A count that may be NULL (not delivered, or suppressed for a viewer). */
+export const NullableCountSchema = Nullable(Type.Integer({ minimum: 0 }))
+/** A rate per young person (a proportion 0–1) that may be NULL. */
+export const NullableRateSchema = Nullable(Type.Number({ minimum: 0, maximum: 1 }))

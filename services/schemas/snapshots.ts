@@ -5,10 +5,12 @@ import {
   paginationProperties,
   PeriodInputSchema,
   RowErrorSchema,
+  NullableCountSchema,
+  NullableRateSchema,
 } from './common.js'
 
-const Count = Nullable(Type.Integer({ minimum: 0 }))
-const Rate = Nullable(Type.Number({ minimum: 0, maximum: 1 }))
+const Count = NullableCountSchema
+const Rate = NullableRateSchema
 
 /** One snapshot as read back (DESIGN.md §3 "Resource shapes"). */
 export const SnapshotSchema = Type.Object({

@@ -5,10 +5,12 @@ import {
   Nullable,
   paginationProperties,
   PeriodInputSchema,
+  NullableCountSchema,
+  NullableRateSchema,
 } from './common.js'
 
-const Count = Nullable(Type.Integer({ minimum: 0 }))
-const Rate = Nullable(Type.Number({ minimum: 0, maximum: 1 }))
+const Count = NullableCountSchema
+const Rate = NullableRateSchema
 const Change = Nullable(Type.Number())
 const PValue = Nullable(Type.Number({ minimum: 0, maximum: 1 }))
 
