@@ -1,11 +1,5 @@
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { buildServer } from '../services/server.js'
-import { importSnapshots } from '../services/jobs/import-snapshots.js'
-import { csvUploadRecords } from '../services/ingest/upload-records.js'
-import { scratchDatabase, writeSnapshotCsv } from './support.js'
+import { loadedApp } from './support.js'
 import type { Benchmark } from './types.js'
 
 /**
@@ -20,27 +14,8 @@ import type { Benchmark } from './types.js'
  */
 const alertsBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
   const areas = scale === 'small' ? 1000 : 15000
-  const directory = mkdtempSync(join(tmpdir(), 'aanwas-bench-'))
-  const file = join(directory, 'snapshots.csv')
-  const database = await scratchDatabase(serverUrl)
-  const app = await buildServer({
-    overrides: {
-      databaseUrl: database.url,
-      adminKey: 'bench-admin-key',
-      autoRecompute: false,
-      logLevel: 'warn',
-    },
-    logger: false,
-  })
+  const { app, close } = await loadedApp(serverUrl, areas, (message) => log(`alerts: ${message}`))
   try {
-    log(`alerts: loading ${areas * 48} rows`)
-    await writeSnapshotCsv(file, areas)
-    await importSnapshots(
-      app.knex,
-      { snapshots: app.snapshotsRepository, areas: app.areasRepository },
-      csvUploadRecords(createReadStream(file)),
-      { keyId: null, contentType: 'csv', maxRows: 10_000_000, checksum: () => 'bench' },
-    )
     const runId = randomUUID()
     await app.knex('model_runs').insert({
       id: runId,
@@ -118,9 +93,7 @@ const alertsBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
     )
     return [{ name: 'alerts_eval_ms', value: Math.round(elapsed), unit: 'ms' }]
   } finally {
-    await app.close()
-    await database.drop()
-    rmSync(directory, { recursive: true, force: true })
+    await close()
   }
 }
 

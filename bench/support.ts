@@ -5,6 +5,14 @@ import { createWriteStream, readFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import type { FastifyInstance } from 'fastify'
+import { mkdtempSync, rmSync, createReadStream } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildServer } from '../services/server.js'
+import { importSnapshots } from '../services/jobs/import-snapshots.js'
+import { csvUploadRecords } from '../services/ingest/upload-records.js'
+import type { AanwasConfig } from '../services/config.js'
 
 /** A scratch database on the bench server, dropped by `drop()`. */
 export async function scratchDatabase(
@@ -126,4 +134,49 @@ export async function writeSnapshotCsv(path: string, areas: number): Promise<num
   out.end(buffer)
   await once(out, 'finish')
   return rows
+}
+
+/**
+ * The app in this process on a scratch database holding `areas` neighbourhoods × 48 quarters,
+ * loaded through the import use case; `close` drops everything. For benchmarks that time one
+ * step after the data is in (recompute, alert evaluation).
+ */
+export async function loadedApp(
+  serverUrl: string,
+  areas: number,
+  log: (message: string) => void,
+  overrides: Partial<AanwasConfig> = {},
+): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
+  const directory = mkdtempSync(join(tmpdir(), 'aanwas-bench-'))
+  const file = join(directory, 'snapshots.csv')
+  const database = await scratchDatabase(serverUrl)
+  const app = await buildServer({
+    overrides: {
+      databaseUrl: database.url,
+      adminKey: 'bench-admin-key',
+      autoRecompute: false,
+      logLevel: 'warn',
+      ...overrides,
+    },
+    logger: false,
+  })
+  const close = async () => {
+    await app.close()
+    await database.drop()
+    rmSync(directory, { recursive: true, force: true })
+  }
+  try {
+    log(`loading ${areas * 48} rows`)
+    await writeSnapshotCsv(file, areas)
+    await importSnapshots(
+      app.knex,
+      { snapshots: app.snapshotsRepository, areas: app.areasRepository },
+      csvUploadRecords(createReadStream(file)),
+      { keyId: null, contentType: 'csv', maxRows: 10_000_000, checksum: () => 'bench' },
+    )
+    return { app, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
 }
