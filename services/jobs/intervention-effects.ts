@@ -4,7 +4,6 @@ import {
   aggregateSyntheticControl,
   defaultPredictorSpecs,
   estimateSyntheticControl,
-  fitSyntheticControl,
   prepareSyntheticControl,
   type PlaceboFit,
   type SyntheticControlParams,
@@ -13,7 +12,7 @@ import {
   type SyntheticControlEstimate,
   type SyntheticControlUnit,
 } from '../../models/effects/synthetic-control/index.js'
-import { resolvePool } from '../../models/effects/synthetic-control/placebo-pool.js'
+import { placeboFits, resolvePool } from '../../models/effects/synthetic-control/placebo-pool.js'
 import { simulatePower } from '../../models/effects/power.js'
 import { canonicalQuarter, shiftPeriod } from '../../models/periods/quarter.js'
 import { areaLevel, municipalityCode } from '../domain/areas.js'
@@ -578,7 +577,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * `fitPlaceboPool` of `models/effects` (each pool member fitted once against the other members,
  * the fits shared by every treated area), run a slice at a time: a pool of 200 takes seconds of
  * CPU, and the service must keep answering (and under-pressure must not see a blocked event loop)
- * meanwhile. The fits are identical to the model's: the same `fitSyntheticControl` per member.
+ * meanwhile. The fits are the model's own (`placeboFits`), with a pause every 50 ms.
  */
 async function fitPlaceboPoolCooperatively(
   params: SyntheticControlParams,
@@ -586,24 +585,10 @@ async function fitPlaceboPoolCooperatively(
 ): Promise<PlaceboPool> {
   const members = resolvePool(params, poolIds, 'fitPlaceboPool')
   if (members.length < 2) throw notEstimable('the donor pool needs at least 2 never-treated areas')
-  const donors = new Int32Array(members.length - 1)
   const fits: PlaceboFit[] = []
   let sliceStart = performance.now()
-  for (let position = 0; position < members.length; position++) {
-    const member = members[position]
-    donors.set(members.subarray(0, position), 0)
-    donors.set(members.subarray(position + 1), position)
-    const fit = fitSyntheticControl(params, member, donors)
-    fits.push({
-      unit: member,
-      id: params.unitIds[member],
-      gap: fit.gap,
-      preMspe: fit.preMspe,
-      postMspe: fit.postMspe,
-      mspeRatio: fit.mspeRatio,
-      meanPostGap: fit.meanPostGap,
-      population: params.populations[member],
-    })
+  for (const fit of placeboFits(params, members)) {
+    fits.push(fit)
     if (performance.now() - sliceStart > 50) {
       await yieldToEventLoop()
       sliceStart = performance.now()

@@ -16,7 +16,7 @@ export {
 } from './donor-weights.js'
 export { nelderMead, type NelderMeadOptions, type NelderMeadResult } from './nelder-mead.js'
 export { fitSyntheticControl, type SyntheticControlFit } from './fit-synthetic-control.js'
-export { fitPlaceboPool, type PlaceboFit, type PlaceboPool } from './placebo-pool.js'
+export { fitPlaceboPool, placeboFits, type PlaceboFit, type PlaceboPool } from './placebo-pool.js'
 export {
   estimateSyntheticControl,
   type DonorWeight,

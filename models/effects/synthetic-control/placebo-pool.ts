@@ -53,12 +53,25 @@ export function fitPlaceboPool(
   if (members.length < 2) {
     throw new RangeError('fitPlaceboPool requires at least 2 pool members, enlarge the donor pool')
   }
+  return { params, members, fits: [...placeboFits(params, members)] }
+}
+
+/**
+ * The placebo fits one at a time, each pool member against all the others (the loop of
+ * {@link fitPlaceboPool}): a caller that must stay responsive (the service) can pause between
+ * members. `members` are pool indices as {@link resolvePool} returns them.
+ */
+export function* placeboFits(
+  params: SyntheticControlParams,
+  members: Int32Array,
+): Generator<PlaceboPool['fits'][number]> {
   const donors = new Int32Array(members.length - 1)
-  const fits = Array.from(members, (member, position) => {
+  for (let position = 0; position < members.length; position++) {
+    const member = members[position]
     donors.set(members.subarray(0, position), 0)
     donors.set(members.subarray(position + 1), position)
     const fit = fitSyntheticControl(params, member, donors)
-    return {
+    yield {
       unit: member,
       id: params.unitIds[member],
       gap: fit.gap,
@@ -68,8 +81,7 @@ export function fitPlaceboPool(
       meanPostGap: fit.meanPostGap,
       population: params.populations[member],
     }
-  })
-  return { params, members, fits }
+  }
 }
 
 /** Indices of pool identifiers, ascending; throws on unknown or repeated ones. */
