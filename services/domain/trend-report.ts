@@ -9,6 +9,7 @@ import type {
   QuarterCounts,
 } from '../plugins/app/trends/trends-repository.js'
 import { rate } from './rates.js'
+import type { SnapshotValues } from './snapshot-values.js'
 
 /**
  * The trend use cases of issue 6 (DESIGN.md §3 `GET /v1/areas/:code/trend`, `GET /v1/trends`):
@@ -32,13 +33,8 @@ export const predictors = [
 export type PredictorName = (typeof predictors)[number]['name']
 
 /** One quarter of a series as the API shows it (exact). */
-export interface SeriesEntry {
+export interface SeriesEntry extends SnapshotValues {
   period: string
-  youth_population: number
-  early_school_leavers: number | null
-  halt_registrations: number | null
-  parental_debt: number | null
-  drug_offence_suspects: number | null
   early_school_leaving_rate: number | null
   halt_rate: number | null
   parental_debt_rate: number | null

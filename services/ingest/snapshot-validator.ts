@@ -1,5 +1,6 @@
 import { formatQuarter, parseQuarter, type Quarter } from '../../models/periods/quarter.js'
 import { areaCodePattern, municipalityCode } from '../domain/areas.js'
+import { countColumns, type CountColumn } from '../domain/snapshot-values.js'
 
 /**
  * The snapshot upload contract of DESIGN.md §1: its columns, what a valid cell is, and the
@@ -19,14 +20,7 @@ export const snapshotColumns = [
 
 export type SnapshotColumn = (typeof snapshotColumns)[number]
 
-export const countColumns = [
-  'early_school_leavers',
-  'halt_registrations',
-  'parental_debt',
-  'drug_offence_suspects',
-] as const
-
-export type CountColumn = (typeof countColumns)[number]
+export { countColumns, type CountColumn }
 
 export const requiredColumns = snapshotColumns.filter((column) => column !== 'area_name')
 

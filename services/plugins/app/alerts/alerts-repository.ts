@@ -19,6 +19,7 @@ import type {
   RiskInput,
 } from '../../../../monitors/rules/alert-input.js'
 import type { AlertKind, RuleParams } from '../../../../monitors/rules/rule-params.js'
+import { snapshotValueColumns, type SnapshotValues } from '../../../domain/snapshot-values.js'
 
 export type AlertState = 'firing' | 'acknowledged' | 'resolved'
 
@@ -106,24 +107,10 @@ const currentRowsSql = `SELECT area_code, period, youth_population, early_school
   halt_registrations, parental_debt, drug_offence_suspects
   FROM snapshots WHERE valid_to IS NULL`
 
-type CurrentRow = {
-  area_code: string
-  period: string
-  youth_population: number
-  early_school_leavers: number | null
-  halt_registrations: number | null
-  parental_debt: number | null
-  drug_offence_suspects: number | null
-}
+type CurrentRow = SnapshotValues & { area_code: string; period: string }
 
 /** The five series of `AreaSeriesInput`, in the order of `currentRowsSql`. */
-const seriesColumns = [
-  'youth_population',
-  'early_school_leavers',
-  'halt_registrations',
-  'parental_debt',
-  'drug_offence_suspects',
-] as const
+const seriesColumns = snapshotValueColumns
 
 /** Rows per block of `CurrentRows` (blocks are added, never copied, as rows arrive). */
 const blockRows = 1 << 15

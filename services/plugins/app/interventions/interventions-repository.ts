@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
 import { shiftPeriod } from '../../../../models/periods/quarter.js'
+import { snapshotValueColumns } from '../../../domain/snapshot-values.js'
 
 /** A stored intervention row. */
 export interface InterventionRow {
@@ -24,13 +25,7 @@ export interface InterventionAreaRow {
 export type InterventionRecord = InterventionRow & { areas: InterventionAreaRow[] }
 
 /** The snapshot columns of the effects panel: the youth population and the four counts. */
-const panelColumns = [
-  'youth_population',
-  'early_school_leavers',
-  'halt_registrations',
-  'parental_debt',
-  'drug_offence_suspects',
-] as const
+const panelColumns = snapshotValueColumns
 
 export type PanelColumn = (typeof panelColumns)[number]
 

@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import type { Writable } from 'node:stream'
 import type { DatabaseEngine } from '../../../db/open-database.js'
 import type { ValidSnapshotRow } from '../../../ingest/snapshot-validator.js'
+import { snapshotValueColumns } from '../../../domain/snapshot-values.js'
 
 /** A stored snapshot row as the API shows it (rates are computed on the way out). */
 export interface StoredSnapshot {
@@ -38,14 +39,6 @@ const stagingColumns = [
   'area_code',
   'area_name',
   'period',
-  'youth_population',
-  'early_school_leavers',
-  'halt_registrations',
-  'parental_debt',
-  'drug_offence_suspects',
-] as const
-
-const valueColumns = [
   'youth_population',
   'early_school_leavers',
   'halt_registrations',
@@ -206,8 +199,8 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
      * (NULL over a value included) is closed and replaced; an equal one is left alone.
      */
     async mergeStaging(batchId: string, trx: Knex.Transaction): Promise<MergeCounts> {
-      const stagedValues = valueColumns.map((column) => `s.${column}`).join(', ')
-      const storedValues = valueColumns.map((column) => `c.${column}`).join(', ')
+      const stagedValues = snapshotValueColumns.map((column) => `s.${column}`).join(', ')
+      const storedValues = snapshotValueColumns.map((column) => `c.${column}`).join(', ')
       const closed = await trx.raw(`
         WITH closed AS (
           UPDATE snapshots c SET valid_to = now()
@@ -220,7 +213,7 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
       const added = await trx.raw(
         `
         WITH added AS (
-          INSERT INTO snapshots (area_code, period, ${valueColumns.join(', ')}, batch_id, valid_from)
+          INSERT INTO snapshots (area_code, period, ${snapshotValueColumns.join(', ')}, batch_id, valid_from)
           SELECT s.area_code, s.period, ${stagedValues}, ?, now()
           FROM snapshot_staging s
           WHERE NOT EXISTS (

@@ -2,15 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
 import type { AreaLevel } from '../../../domain/areas.js'
+import type { SnapshotValues } from '../../../domain/snapshot-values.js'
 
 /** One quarter of an area's counts (current revision), as the trend statistics read it. */
-export interface QuarterCounts {
+export interface QuarterCounts extends SnapshotValues {
   period: string
-  youth_population: number
-  early_school_leavers: number | null
-  halt_registrations: number | null
-  parental_debt: number | null
-  drug_offence_suspects: number | null
 }
 
 /** A quarter of an area's series with the latest horizon-0 run's risk (null without one). */
