@@ -131,6 +131,15 @@ t.test('fuzzing the upload paths and query parameters', async (t) => {
         '/v1/geometries',
         '/v1/audit',
         '/v1/keys',
+        '/v1/areas/{code}/trend',
+        '/v1/trends',
+        '/v1/interventions',
+        '/v1/interventions/{code}',
+        '/v1/interventions/{code}/effects',
+        '/v1/alerts',
+        '/v1/alerts/{code}',
+        '/v1/alert-rules',
+        '/v1/webhooks',
       ]
       const parameter = fc.constantFrom(
         'municipality',
@@ -145,6 +154,13 @@ t.test('fuzzing the upload paths and query parameters', async (t) => {
         'key_id',
         'status',
         'parent',
+        'sort',
+        'method',
+        'donors',
+        'max_donors',
+        'state',
+        'kind',
+        'area',
       )
       await fc.assert(
         fc.asyncProperty(
@@ -164,7 +180,7 @@ t.test('fuzzing the upload paths and query parameters', async (t) => {
             t.equal(problem(response), undefined, describe(response, `${path}?${search}`))
           },
         ),
-        { numRuns: 150, seed: 20244 },
+        { numRuns: 300, seed: 20244 },
       )
     },
   )
