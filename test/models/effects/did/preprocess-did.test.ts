@@ -8,6 +8,7 @@ import {
   type DidWidePanel,
 } from '../../../../models/effects/did/index.js'
 import { readMpdta } from './mpdta.js'
+import { withinAbsolute } from '../../../support/tolerance.js'
 
 const tiny: DidPanelRow[] = [
   { unit: 'a', time: 1, outcome: 1, group: 2 },
@@ -86,7 +87,7 @@ t.test('preprocessDid', async (t) => {
               .sort((a, b) => a.key - b.key)
               .map((entry) => entry.row)
             const atts = computeAttGt(preprocessDid(shuffled)).cells.map((cell) => cell.att)
-            return atts.every((att, index) => Math.abs(att - reference[index]) < 1e-12)
+            return atts.every((att, index) => withinAbsolute(att, reference[index], 1e-12))
           },
         ),
         { numRuns: 20, seed: 7 },
