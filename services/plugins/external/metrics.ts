@@ -131,13 +131,23 @@ export default fp(
       }
       return payload
     })
+    // One child per label set, looked up by a plain key: prom-client hashes a label object on
+    // every observe, a measurable share of a cached read. The sets are bounded (route patterns).
+    const httpDurationByLabels = new Map<string, ReturnType<typeof httpDuration.labels>>()
     fastify.addHook('onResponse', async (request, reply) => {
       const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched')
       const seconds = Number(process.hrtime.bigint() - request.metricsStartedAt) / 1e9
-      httpDuration.observe(
-        { method: request.method, route, status_code: String(reply.statusCode) },
-        seconds,
-      )
+      const labelsKey = `${request.method} ${reply.statusCode} ${route}`
+      let child = httpDurationByLabels.get(labelsKey)
+      if (!child) {
+        child = httpDuration.labels({
+          method: request.method,
+          route,
+          status_code: String(reply.statusCode),
+        })
+        httpDurationByLabels.set(labelsKey, child)
+      }
+      child.observe(seconds)
     })
 
     // The model runner is registered later (an app plugin); hook into it once all are loaded.

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { helmetHeaders, helmetOptions } from '../../../services/plugins/external/helmet.js'
 import { buildTestApp, createKey } from '../../helper.js'
 
 t.test('rate limit and security headers', async (t) => {
@@ -28,10 +29,38 @@ t.test('rate limit and security headers', async (t) => {
     },
   )
 
-  t.test('when any route answers, then security headers are set', async (t) => {
-    const response = await app.inject({ method: 'GET', url: '/health' })
-    t.match(response.headers['content-security-policy'], /default-src 'self'/)
-    t.equal(response.headers['x-content-type-options'], 'nosniff')
+  t.test('when any route answers, then the same security headers are set', async (t) => {
+    const viewer = await createKey(app, admin, 'viewer')
+    const expected = helmetHeaders(helmetOptions)
+    const csp = expected['content-security-policy'].split(';')
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "connect-src 'self'",
+      "object-src 'none'",
+      "frame-ancestors 'self'",
+    ]) {
+      t.ok(csp.includes(directive), `the dashboard's policy has ${directive}`)
+    }
+    t.equal(expected['x-content-type-options'], 'nosniff')
+    t.match(expected['strict-transport-security'], /^max-age=\d+/)
+    const answers = [
+      await app.inject({ method: 'GET', url: '/health' }),
+      await app.inject({ method: 'GET', url: '/' }),
+      await app.inject({ method: 'GET', url: '/v1/areas', headers: viewer.headers }),
+      await app.inject({ method: 'GET', url: '/v1/areas' }),
+      await app.inject({ method: 'GET', url: '/v1/nowhere', headers: viewer.headers }),
+    ]
+    t.same(
+      answers.map((answer) => answer.statusCode),
+      [200, 200, 200, 401, 404],
+    )
+    for (const answer of answers) {
+      for (const [name, value] of Object.entries(expected)) {
+        t.equal(answer.headers[name], value, `${answer.statusCode}: ${name}`)
+      }
+      t.equal(answer.headers['x-powered-by'], undefined)
+    }
   })
 })
 

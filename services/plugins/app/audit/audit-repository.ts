@@ -27,8 +27,17 @@ export function createAuditRepository(knex: Knex) {
       entries: readonly AuditEntry[],
       trx: Knex | Knex.Transaction = knex,
     ): Promise<void> {
-      for (let start = 0; start < entries.length; start += 1000) {
-        await trx('audit_log').insert(entries.slice(start, start + 1000))
+      // One JSON parameter per statement instead of eight bindings per entry: a busy read
+      // route audits thousands of exact reads a second, and binding them one by one cost more
+      // than the reads themselves.
+      for (let start = 0; start < entries.length; start += 10_000) {
+        await trx.raw(
+          `insert into audit_log (at, key_id, method, route, area_code, exact_read, status_code, rows)
+           select at, key_id, method, route, area_code, exact_read, status_code, rows
+           from json_to_recordset(?::json) as entry(at timestamptz, key_id uuid, method text,
+             route text, area_code text, exact_read boolean, status_code integer, rows integer)`,
+          [JSON.stringify(entries.slice(start, start + 10_000))],
+        )
       }
     },
 
