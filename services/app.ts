@@ -38,6 +38,22 @@ import trendRoutes from './routes/v1/trends/index.js'
 
 export type AppOptions = ConfigPluginOptions
 
+/** Under-pressure's health check: logs when the database goes away and when it is back. */
+function databaseReachable(fastify: FastifyInstance): () => Promise<boolean> {
+  let reachable = true
+  return async () => {
+    try {
+      await fastify.pingDatabase()
+      if (!reachable) fastify.log.info('database reachable again')
+      reachable = true
+    } catch (error) {
+      if (reachable) fastify.log.warn({ err: error }, 'database unreachable: answering 503')
+      reachable = false
+    }
+    return reachable
+  }
+}
+
 /** Maps Fastify's own 4xx errors onto our codes. */
 const codeByStatus: Record<number, string> = {
   400: 'bad_request',
@@ -80,8 +96,27 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
     // an infinite delay, so a 1 s window turned every fit into a second of 503s.
     sampleInterval: 10_000,
     maxEventLoopDelay: 1_000,
+    // PostgreSQL's reachability, probed every second on a connection of its own: while it is
+    // away every keyed route answers 503 at once instead of queueing for a pool connection, and
+    // the first good probe opens them again (no restart). The embedded engine runs in this
+    // process and a probe could only queue behind a long write, so it has none.
+    ...(fastify.dbEngine === 'postgres'
+      ? { healthCheck: databaseReachable(fastify), healthCheckInterval: 1000 }
+      : {}),
     exposeStatusRoute: false,
-    pressureHandler: () => {
+    pressureHandler: (request, _reply, type) => {
+      if (type === 'healthCheck') {
+        // Liveness, readiness (which reports the outage itself), metrics and the dashboard's
+        // files stay up: a load balancer must not restart a process that is only waiting.
+        if (request.routeOptions.config?.public) return
+        throw new AppError(
+          503,
+          'service_unavailable',
+          'the database cannot be reached right now; retry shortly',
+          undefined,
+          { 'retry-after': '5' },
+        )
+      }
       throw new AppError(
         503,
         'service_unavailable',

@@ -94,6 +94,8 @@ export interface OpenDatabaseOptions {
   dataDir: string
   /** Pool size on PostgreSQL. */
   poolMax?: number
+  /** Where knex's own messages go (by default it prints them to the console). */
+  log?: Knex.Config['log']
 }
 
 /**
@@ -107,6 +109,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       connection: { connectionString: options.databaseUrl, connectionTimeoutMillis: 5000 },
       pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 10_000,
+      log: options.log,
     })
     try {
       await knex.migrate.latest({ migrationSource })
