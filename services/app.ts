@@ -13,6 +13,7 @@ import dashboardFiles from './plugins/external/static.js'
 import keysRepository from './plugins/app/keys/keys-repository.js'
 import auth from './plugins/app/auth.js'
 import audit from './plugins/app/audit/audit.js'
+import csvExport from './plugins/app/csv-export.js'
 import areasRepository from './plugins/app/areas/areas-repository.js'
 import snapshotsRepository from './plugins/app/snapshots/snapshots-repository.js'
 import geometriesRepository from './plugins/app/geometries/geometries-repository.js'
@@ -202,6 +203,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(keysRepository)
   await fastify.register(auth)
   await fastify.register(audit)
+  await fastify.register(csvExport)
   await fastify.register(areasRepository)
   await fastify.register(snapshotsRepository)
   await fastify.register(geometriesRepository)

@@ -19,10 +19,19 @@ export const LevelSchema = Type.Union([
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
-/** `limit` (default 1000, at most 10000) and `offset`: spread into a list route's querystring. */
+/**
+ * `limit` (default 1000, at most 10000), `offset` and `format` (json or csv, see
+ * services/plugins/app/csv-export.ts): spread into a list route's querystring.
+ */
 export const paginationProperties = {
   limit: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
   offset: Type.Integer({ minimum: 0, default: 0 }),
+  format: Type.Optional(
+    Type.Union([Type.Literal('json'), Type.Literal('csv')], {
+      description:
+        'csv: the same items as CSV (comma-separated, formula cells escaped), total in X-Total-Count',
+    }),
+  ),
 }
 
 export const ErrorSchema = Type.Object(
