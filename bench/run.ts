@@ -7,6 +7,7 @@ import type { Benchmark, BenchContext, BenchScale } from './types.js'
  */
 const benchmarks: Record<string, () => Promise<{ default: Benchmark }>> = {
   ingest: () => import('./ingest.js'),
+  crash: () => import('./crash.js'),
   'model-fit': () => import('./model-fit.js'),
   effects: () => import('./effects.js'),
   recompute: () => import('./recompute.js'),

@@ -11,7 +11,8 @@ import { freePort } from '../../../bench/support.js'
 /**
  * SIGKILL in the middle of work (PostgreSQL): an upload is all there or not there, and the same
  * upload retried lands exactly once; a model run killed mid-way is marked failed at the next
- * start and the next run succeeds. The full 720,000-row size runs in the bench; here 60,000.
+ * start and the next run succeeds. Here 60,000 rows; the full 720,000 run in
+ * `npm run bench -- --only crash`.
  */
 const cli = fileURLToPath(new URL('../../../bin/aanwas.js', import.meta.url))
 const headers = { authorization: `Bearer ${testAdminKey}` }
