@@ -17,6 +17,7 @@ import { migrationNames } from '../migrations/index.js'
 import { openDatabase } from '../services/db/open-database.js'
 import { buildServer } from '../services/server.js'
 import type { AanwasConfig } from '../services/config.js'
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js'
 
 /**
  * Test support: every test file gets a database of its own on each engine (a PGlite copied from
@@ -183,4 +184,56 @@ export async function createKey(
   if (response.statusCode !== 201) throw new Error(`createKey failed: ${response.body}`)
   const { id, key } = response.json() as { id: string; key: string }
   return { id, key, headers: { authorization: `Bearer ${key}` } }
+}
+
+/** The run resource as `app.inject(...).json()` gives it (untyped JSON, as tests read answers). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type RunJson = any
+
+/**
+ * Starts a model run through the API and waits until it has ended; answers the run resource.
+ * Throws when the run is not accepted or does not end.
+ */
+export async function runModelToEnd(
+  app: FastifyInstance,
+  headers: { authorization: string },
+  body: object = {},
+): Promise<RunJson> {
+  const accepted = await app.inject({
+    method: 'POST',
+    url: '/v1/risk-model/runs',
+    headers,
+    payload: body,
+  })
+  if (accepted.statusCode !== 202) throw new Error(accepted.body)
+  const runId = accepted.json().run_id as string
+  for (let attempt = 0; attempt < 600; attempt += 1) {
+    await app.modelRunner.idle()
+    const run = (
+      await app.inject({ method: 'GET', url: `/v1/risk-model/runs/${runId}`, headers })
+    ).json()
+    if (run.status === 'succeeded' || run.status === 'failed') return run
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`run ${runId} did not finish`)
+}
+
+/**
+ * The app on a fresh PostgreSQL database reached through a loopback TCP proxy that the test can
+ * cut and restore (an outage without touching the shared server). Needs TEST_DATABASE_URL.
+ */
+export async function buildAppBehindProxy(
+  t: TapLike,
+): Promise<{ app: FastifyInstance; proxy: TcpProxy }> {
+  const url = new URL(await freshPostgresUrl(t))
+  const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432))
+  t.teardown(() => proxy.close())
+  url.hostname = '127.0.0.1'
+  url.port = String(proxy.port)
+  const app = await buildServer({
+    overrides: { ...testConfig, databaseUrl: url.toString() },
+    logger: false,
+  })
+  t.teardown(() => app.close())
+  return { app, proxy }
 }

@@ -1,7 +1,5 @@
 import t from 'tap'
-import { buildTestApp, engines, freshPostgresUrl, testConfig } from '../helper.js'
-import { startTcpProxy } from '../support/tcp-proxy.js'
-import { buildServer } from '../../services/server.js'
+import { buildAppBehindProxy, buildTestApp, engines } from '../helper.js'
 
 for (const engine of engines) {
   t.test(engine, async (t) => {
@@ -76,16 +74,7 @@ t.test(
     t.test(
       'when the connection to the server is cut, then 503, and it recovers by itself',
       async (t) => {
-        const url = new URL(await freshPostgresUrl(t))
-        const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432))
-        t.teardown(() => proxy.close())
-        url.hostname = '127.0.0.1'
-        url.port = String(proxy.port)
-        const app = await buildServer({
-          overrides: { ...testConfig, databaseUrl: url.toString() },
-          logger: false,
-        })
-        t.teardown(() => app.close())
+        const { app, proxy } = await buildAppBehindProxy(t)
 
         t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200)
         proxy.cut()

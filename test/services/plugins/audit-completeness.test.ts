@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp } from '../../helper.js'
+import { buildTestApp, runModelToEnd } from '../../helper.js'
 import { csvOf } from '../../support/snapshot-fixtures.js'
 import { riskPanel } from '../../support/risk-fixtures.js'
 
@@ -17,19 +17,7 @@ t.test('audit completeness', async (t) => {
     payload: csvOf(riskPanel({ neighbourhoodsPerDistrict: 3, years: 2 })),
   })
   t.equal(upload.statusCode, 201)
-  const run = await app.inject({
-    method: 'POST',
-    url: '/v1/risk-model/runs',
-    headers: admin,
-    payload: {},
-  })
-  t.equal(run.statusCode, 202)
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    await app.modelRunner.idle()
-    const status = (await app.riskRepository.find(run.json().run_id))?.status
-    if (status === 'succeeded' || status === 'failed') break
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  await runModelToEnd(app, admin)
 
   const entries = async () => {
     const response = await app.inject({

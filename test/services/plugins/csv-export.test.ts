@@ -1,6 +1,6 @@
 import t from 'tap'
 import { parse } from 'csv-parse/sync'
-import { buildTestApp, createKey } from '../../helper.js'
+import { buildTestApp, createKey, runModelToEnd } from '../../helper.js'
 import { csvOf, snapshotRow } from '../../support/snapshot-fixtures.js'
 import { riskPanel } from '../../support/risk-fixtures.js'
 
@@ -20,21 +20,7 @@ t.test('CSV exports', async (t) => {
     ]),
   })
   t.equal(uploaded.statusCode, 201, uploaded.body)
-  const run = await app.inject({
-    method: 'POST',
-    url: '/v1/risk-model/runs',
-    headers: admin,
-    payload: {},
-  })
-  const runId = run.json().run_id as string
-  let status = ''
-  for (let attempt = 0; attempt < 600 && !/succeeded|failed/.test(status); attempt += 1) {
-    await app.modelRunner.idle()
-    status = (
-      await app.inject({ method: 'GET', url: `/v1/risk-model/runs/${runId}`, headers: admin })
-    ).json().status
-  }
-  t.equal(status, 'succeeded')
+  t.equal((await runModelToEnd(app, admin)).status, 'succeeded')
 
   const exportOf = async (url: string, headers: Record<string, string> = admin) => {
     const json = await app.inject({ method: 'GET', url, headers })

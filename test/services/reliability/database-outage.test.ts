@@ -1,9 +1,7 @@
 import t from 'tap'
 import { PassThrough } from 'node:stream'
-import { freshPostgresUrl, testConfig } from '../../helper.js'
-import { startTcpProxy } from '../../support/tcp-proxy.js'
+import { buildAppBehindProxy, testConfig } from '../../helper.js'
 import { csvOf, fullHeader, snapshotRow } from '../../support/snapshot-fixtures.js'
-import { buildServer } from '../../../services/server.js'
 
 /**
  * PostgreSQL unreachable under traffic: a loopback TCP proxy sits between the service and the
@@ -13,16 +11,7 @@ t.test(
   'database outage',
   { skip: !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL is not set' },
   async (t) => {
-    const url = new URL(await freshPostgresUrl(t))
-    const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432))
-    t.teardown(() => proxy.close())
-    url.hostname = '127.0.0.1'
-    url.port = String(proxy.port)
-    const app = await buildServer({
-      overrides: { ...testConfig, databaseUrl: url.toString() },
-      logger: false,
-    })
-    t.teardown(() => app.close())
+    const { app, proxy } = await buildAppBehindProxy(t)
     const admin = { authorization: `Bearer ${testConfig.adminKey}` }
     const stored = async () => Number((await app.knex('snapshots').count({ n: '*' }))[0].n)
 

@@ -1,9 +1,7 @@
 import t from 'tap'
-import { freshPostgresUrl, testConfig } from '../../helper.js'
-import { startTcpProxy } from '../../support/tcp-proxy.js'
+import { buildAppBehindProxy, runModelToEnd, testConfig } from '../../helper.js'
 import { csvOf, snapshotRow } from '../../support/snapshot-fixtures.js'
 import { riskPanel } from '../../support/risk-fixtures.js'
-import { buildServer } from '../../../services/server.js'
 
 /**
  * Issue 10, point 2: PostgreSQL unreachable for 30 s while clients keep reading. A loopback TCP
@@ -38,16 +36,7 @@ t.test(
   'a 30 s database outage under sustained traffic',
   { skip: !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL is not set' },
   async (t) => {
-    const url = new URL(await freshPostgresUrl(t))
-    const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432))
-    t.teardown(() => proxy.close())
-    url.hostname = '127.0.0.1'
-    url.port = String(proxy.port)
-    const app = await buildServer({
-      overrides: { ...testConfig, databaseUrl: url.toString() },
-      logger: false,
-    })
-    t.teardown(() => app.close())
+    const { app, proxy } = await buildAppBehindProxy(t)
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     const admin = { authorization: `Bearer ${testConfig.adminKey}` }
 
@@ -59,21 +48,7 @@ t.test(
       payload: csvOf(riskPanel({ neighbourhoodsPerDistrict: 4, years: 3 })),
     })
     t.equal(seeded.statusCode, 201, seeded.body)
-    const accepted = await app.inject({
-      method: 'POST',
-      url: '/v1/risk-model/runs',
-      headers: admin,
-      payload: {},
-    })
-    const runId = accepted.json().run_id as string
-    let runStatus = ''
-    for (let attempt = 0; attempt < 600 && !/succeeded|failed/.test(runStatus); attempt += 1) {
-      await app.modelRunner.idle()
-      runStatus = (
-        await app.inject({ method: 'GET', url: `/v1/risk-model/runs/${runId}`, headers: admin })
-      ).json().status
-    }
-    t.equal(runStatus, 'succeeded')
+    t.equal((await runModelToEnd(app, admin)).status, 'succeeded')
     const viewerKey = (
       await app.inject({
         method: 'POST',

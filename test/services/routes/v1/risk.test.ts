@@ -1,34 +1,9 @@
 import t from 'tap'
 import pg from 'pg'
-import type { FastifyInstance } from 'fastify'
-import { buildTestApp, createKey, engines } from '../../../helper.js'
+import { buildTestApp, createKey, engines, runModelToEnd } from '../../../helper.js'
 import { csvOf, snapshotRow } from '../../../support/snapshot-fixtures.js'
 import { plantedRiskCoefficients, riskPanel } from '../../../support/risk-fixtures.js'
 import { buildServer } from '../../../../services/server.js'
-
-async function runToEnd(
-  app: FastifyInstance,
-  headers: { authorization: string },
-  body: object = {},
-) {
-  const accepted = await app.inject({
-    method: 'POST',
-    url: '/v1/risk-model/runs',
-    headers,
-    payload: body,
-  })
-  if (accepted.statusCode !== 202) throw new Error(accepted.body)
-  const runId = accepted.json().run_id as string
-  for (let attempt = 0; attempt < 600; attempt += 1) {
-    await app.modelRunner.idle()
-    const run = (
-      await app.inject({ method: 'GET', url: `/v1/risk-model/runs/${runId}`, headers })
-    ).json()
-    if (run.status === 'succeeded' || run.status === 'failed') return run
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`run ${runId} did not finish`)
-}
 
 for (const engine of engines) {
   t.test(engine, async (t) => {
@@ -65,7 +40,7 @@ for (const engine of engines) {
             }),
           )
           await upload(csvOf(panel))
-          const run = await runToEnd(app, admin)
+          const run = await runModelToEnd(app, admin)
           t.equal(run.status, 'succeeded', JSON.stringify(run.error))
           t.match(run.backend, /^(tensorflow|wasm|cpu)$/)
           t.equal(run.n_rows, panel.length - 2)
@@ -121,7 +96,7 @@ for (const engine of engines) {
         'when a predictor is constant, then the run fails as not identifiable naming it',
         async (t) => {
           await upload(csvOf(riskPanel({ years: 1 }).map((row) => ({ ...row, parental_debt: 0 }))))
-          const run = await runToEnd(app, admin)
+          const run = await runModelToEnd(app, admin)
           t.equal(run.status, 'failed')
           t.equal(run.error.code, 'not_identifiable')
           t.match(run.error.message, /parental_debt/)
@@ -129,7 +104,7 @@ for (const engine of engines) {
       )
 
       t.test('when there is no data, then the run fails as not identifiable', async (t) => {
-        const run = await runToEnd(app, admin)
+        const run = await runModelToEnd(app, admin)
         t.equal(run.error.code, 'not_identifiable')
       })
 
@@ -175,7 +150,7 @@ for (const engine of engines) {
         'when a run succeeded, then neighbourhoods come sorted by risk with ranks, percentiles and observed vs expected',
         async (t) => {
           await upload(csvOf(riskPanel()))
-          await runToEnd(app, admin)
+          await runModelToEnd(app, admin)
           const body = (
             await app.inject({ method: 'GET', url: '/v1/risk?municipality=GM0518', headers: admin })
           ).json()
@@ -213,7 +188,7 @@ for (const engine of engines) {
         'when the horizon is one quarter, then target_period is the next quarter and the last has no observation yet',
         async (t) => {
           await upload(csvOf(riskPanel({ years: 2 })))
-          const run = await runToEnd(app, admin, { horizon_quarters: 1 })
+          const run = await runModelToEnd(app, admin, { horizon_quarters: 1 })
           t.equal(run.status, 'succeeded', JSON.stringify(run.error))
           t.equal(run.data_to, '2022Q3', 'the last predictor quarter with a known outcome')
           const latest = (
@@ -249,7 +224,7 @@ for (const engine of engines) {
         'when a viewer reads, then small observed counts are suppressed with their ratios; analysts see exact values',
         async (t) => {
           await upload(csvOf(riskPanel()))
-          await runToEnd(app, admin)
+          await runModelToEnd(app, admin)
           const viewer = await createKey(app, admin, 'viewer', 'GM0518')
           const analyst = await createKey(app, admin, 'analyst', 'GM0518')
           const seen = (
@@ -281,7 +256,7 @@ for (const engine of engines) {
         async (t) => {
           await upload(csvOf(riskPanel({ neighbourhoodsPerDistrict: 3, years: 1 })))
           const runs: Array<{ id: string; status: string }> = []
-          for (let index = 0; index < 11; index += 1) runs.push(await runToEnd(app, admin))
+          for (let index = 0; index < 11; index += 1) runs.push(await runModelToEnd(app, admin))
           t.ok(runs.every((run) => run.status === 'succeeded'))
           const kept = await app.knex('risk_scores').distinct('run_id')
           t.equal(kept.length, 10)
