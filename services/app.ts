@@ -188,6 +188,17 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
       .send({ error: { code: 'internal_error', message: 'an unexpected error occurred' } })
   })
 
+  // Every API route is in the OpenAPI document (which hides untagged routes): the access matrix,
+  // the audit-completeness test and the fuzz read the routes from it, so an undocumented route
+  // would escape all three. Refused at start, naming the route.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/v1') && !route.schema?.tags?.length) {
+      throw new Error(
+        `${route.method} ${route.url} has no OpenAPI tags: every /v1 route is documented`,
+      )
+    }
+  })
+
   fastify.setNotFoundHandler(
     { preHandler: fastify.rateLimit({ max: 60, timeWindow: '1 minute' }) },
     (request, reply) => {
