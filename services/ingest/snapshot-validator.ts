@@ -164,18 +164,21 @@ export class SnapshotValidator {
     values: Partial<Record<SnapshotColumn, unknown>>,
   ): { row?: ValidSnapshotRow; errors: RowError[]; outOfScope?: RowError } {
     const errors: RowError[] = []
-    const fail = (column: SnapshotColumn, message: string) =>
-      errors.push({ row: rowNumber, column, message })
+    // `fail` is a module function, not a closure made per row: the service runs through tsx,
+    // whose keepNames wraps every function created per row in a defineProperty call (~7% of an
+    // upload's CPU, profiled on the 720,000-row bench).
 
     // area_code
     let areaCode: string | undefined
     const rawCode = values.area_code
     if (isMissing(rawCode) || typeof rawCode !== 'string' || rawCode.trim() === '') {
       if (typeof rawCode === 'string' || isMissing(rawCode))
-        fail('area_code', 'area_code is required')
-      else fail('area_code', `must be a CBS area code, got ${describe(rawCode)}`)
+        fail(errors, rowNumber, 'area_code', 'area_code is required')
+      else fail(errors, rowNumber, 'area_code', `must be a CBS area code, got ${describe(rawCode)}`)
     } else if (!areaCodePattern.test(rawCode.trim())) {
       fail(
+        errors,
+        rowNumber,
         'area_code',
         `${describe(rawCode)} is not a CBS area code (GM + 4 digits, WK + 6 digits or BU + 8 digits)`,
       )
@@ -187,7 +190,8 @@ export class SnapshotValidator {
     let areaName: string | null = null
     const rawName = values.area_name
     if (rawName !== undefined && rawName !== null) {
-      if (typeof rawName !== 'string') fail('area_name', `must be text, got ${describe(rawName)}`)
+      if (typeof rawName !== 'string')
+        fail(errors, rowNumber, 'area_name', `must be text, got ${describe(rawName)}`)
       else if (rawName.trim() !== '') areaName = rawName
     }
 
@@ -196,6 +200,8 @@ export class SnapshotValidator {
     const rawPeriod = values.period
     if (typeof rawPeriod !== 'string' || rawPeriod.trim() === '') {
       fail(
+        errors,
+        rowNumber,
         'period',
         rawPeriod === undefined || rawPeriod === null || rawPeriod === ''
           ? 'period is required'
@@ -205,11 +211,15 @@ export class SnapshotValidator {
       const quarter = parseQuarter(rawPeriod)
       if (!quarter) {
         fail(
+          errors,
+          rowNumber,
           'period',
           `${describe(rawPeriod)} is not a quarter (use 2024Q3, 2024-Q3, 2024 Q3 or 2024KW03)`,
         )
       } else if (quarterIndex(quarter) > this.currentIndex) {
         fail(
+          errors,
+          rowNumber,
           'period',
           `${formatQuarter(quarter)} is in the future (the current quarter is ${formatQuarter(this.options.currentQuarter)})`,
         )
@@ -221,11 +231,16 @@ export class SnapshotValidator {
     // youth_population
     let youthPopulation: number | undefined
     if (isMissing(values.youth_population)) {
-      fail('youth_population', 'youth_population is required (a whole number of 0 or more)')
+      fail(
+        errors,
+        rowNumber,
+        'youth_population',
+        'youth_population is required (a whole number of 0 or more)',
+      )
     } else {
       const parsed = parseWholeNumber(values.youth_population)
       if (parsed.ok) youthPopulation = parsed.value
-      else fail('youth_population', `youth_population ${parsed.message}`)
+      else fail(errors, rowNumber, 'youth_population', `youth_population ${parsed.message}`)
     }
 
     // the four counts: empty or a CBS marker is NULL; else 0 ≤ value ≤ youth_population
@@ -238,9 +253,11 @@ export class SnapshotValidator {
       }
       const parsed = parseWholeNumber(raw)
       if (!parsed.ok) {
-        fail(column, `${column} ${parsed.message}`)
+        fail(errors, rowNumber, column, `${column} ${parsed.message}`)
       } else if (youthPopulation !== undefined && parsed.value > youthPopulation) {
         fail(
+          errors,
+          rowNumber,
           column,
           `${column} (${parsed.value}) is larger than youth_population (${youthPopulation})`,
         )
@@ -254,6 +271,8 @@ export class SnapshotValidator {
       const identity = `${areaCode}|${period}`
       if (this.seen.has(identity)) {
         fail(
+          errors,
+          rowNumber,
           'period',
           `duplicate row for ${areaCode} in ${period}: each (area_code, period) may appear once per upload`,
         )
@@ -300,6 +319,15 @@ export class SnapshotValidator {
       },
     }
   }
+}
+
+function fail(
+  errors: RowError[],
+  rowNumber: number,
+  column: SnapshotColumn,
+  message: string,
+): void {
+  errors.push({ row: rowNumber, column, message })
 }
 
 /** Row first, then column name (a null column, the whole record, first). */
