@@ -14,6 +14,7 @@ import keysRepository from './plugins/app/keys/keys-repository.js'
 import auth from './plugins/app/auth.js'
 import audit from './plugins/app/audit/audit.js'
 import csvExport from './plugins/app/csv-export.js'
+import readDeadline from './plugins/app/read-deadline.js'
 import areasRepository from './plugins/app/areas/areas-repository.js'
 import snapshotsRepository from './plugins/app/snapshots/snapshots-repository.js'
 import geometriesRepository from './plugins/app/geometries/geometries-repository.js'
@@ -215,6 +216,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(auth)
   await fastify.register(audit)
   await fastify.register(csvExport)
+  await fastify.register(readDeadline)
   await fastify.register(areasRepository)
   await fastify.register(snapshotsRepository)
   await fastify.register(geometriesRepository)

@@ -23,6 +23,7 @@ export interface AanwasConfig {
   maxRows: number
   keySecret: string | undefined
   rateLimit: number
+  readTimeoutMs: number
   logLevel: string
   tfBackend: 'tensorflow' | 'wasm' | 'cpu' | undefined
 }
@@ -128,6 +129,11 @@ export const settings: { [K in keyof AanwasConfig]: Setting<AanwasConfig[K]> } =
     env: 'AANWAS_RATE_LIMIT',
     doc: 'requests per minute per key',
     parse: integer('AANWAS_RATE_LIMIT', 600, 1),
+  },
+  readTimeoutMs: {
+    env: 'AANWAS_READ_TIMEOUT_MS',
+    doc: 'a read without an answer by then gets 503 with Retry-After',
+    parse: integer('AANWAS_READ_TIMEOUT_MS', 30_000, 100),
   },
   logLevel: { env: 'LOG_LEVEL', doc: 'pino log level', parse: (raw) => optional(raw) ?? 'info' },
   tfBackend: {

@@ -224,6 +224,7 @@ export async function runModelToEnd(
  */
 export async function buildAppBehindProxy(
   t: TapLike,
+  overrides: Partial<AanwasConfig> = {},
 ): Promise<{ app: FastifyInstance; proxy: TcpProxy }> {
   const url = new URL(await freshPostgresUrl(t))
   const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432))
@@ -231,7 +232,7 @@ export async function buildAppBehindProxy(
   url.hostname = '127.0.0.1'
   url.port = String(proxy.port)
   const app = await buildServer({
-    overrides: { ...testConfig, databaseUrl: url.toString() },
+    overrides: { ...testConfig, ...overrides, databaseUrl: url.toString() },
     logger: false,
   })
   t.teardown(() => app.close())
