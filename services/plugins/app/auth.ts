@@ -88,10 +88,13 @@ export default fp(
     const verified = new Map<string, { key: ApiKeyRow; until: number }>()
     fastify.decorate('forgetVerifiedKeys', () => verified.clear())
 
-    async function verify(secret: string): Promise<ApiKeyRow | undefined> {
-      const hash = hashApiKey(secret)
+    /** A key verified within the last few seconds, without a database round trip. */
+    function recentlyVerified(hash: string): ApiKeyRow | undefined {
       const cached = verified.get(hash)
-      if (cached && cached.until > Date.now()) return cached.key
+      return cached && cached.until > Date.now() ? cached.key : undefined
+    }
+
+    async function lookUp(hash: string): Promise<ApiKeyRow | undefined> {
       const key = await keysRepository.findActiveByHash(hash)
       // The lookup is by hash; compare once more in constant time so no timing depends on where
       // two hashes first differ.
@@ -104,15 +107,30 @@ export default fp(
       return key
     }
 
-    fastify.decorateRequest('caller', null)
-    fastify.addHook('onRequest', async (request) => {
-      if (request.is404 || request.routeOptions.config?.public || !request.url.startsWith('/v1'))
-        return
-      const secret = bearerToken(request.headers.authorization)
-      if (!secret) throw unauthorized('an API key is required: send Authorization: Bearer <key>')
-      const key = await verify(secret)
-      if (!key) throw unauthorized('the API key is unknown or revoked')
+    const admit = (request: FastifyRequest, key: ApiKeyRow) => {
       request.caller = { keyId: key.id, role: key.role, municipality: key.municipality }
+    }
+
+    fastify.decorateRequest('caller', null)
+    // Callback style: a recently verified key (nearly every request) costs no promise; only a
+    // cache miss goes to the database.
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      if (request.is404 || request.routeOptions.config?.public || !request.url.startsWith('/v1'))
+        return done()
+      const secret = bearerToken(request.headers.authorization)
+      if (!secret)
+        return done(unauthorized('an API key is required: send Authorization: Bearer <key>'))
+      const hash = hashApiKey(secret)
+      const cached = recentlyVerified(hash)
+      if (cached) {
+        admit(request, cached)
+        return done()
+      }
+      lookUp(hash).then((key) => {
+        if (!key) return done(unauthorized('the API key is unknown or revoked'))
+        admit(request, key)
+        done()
+      }, done)
     })
 
     fastify.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {

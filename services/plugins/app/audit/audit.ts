@@ -52,15 +52,21 @@ export default fp(
     timer.unref()
 
     fastify.decorateRequest('audit', null as unknown as FastifyRequest['audit'])
-    fastify.addHook('onRequest', async (request) => {
+    // Callback-style hooks: no promise per request on the read path.
+    fastify.addHook('onRequest', (request, _reply, done) => {
       request.audit = { exactRead: false, areaCode: null, rows: null }
+      done()
     })
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      record(request, reply.statusCode)
+      done()
+    })
+    const record = (request: FastifyRequest, statusCode: number) => {
       if (!request.url.startsWith('/v1') || request.is404) return
       const write =
         request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS'
       if (!write && !request.audit.exactRead) return
-      if (reply.statusCode === 401) return
+      if (statusCode === 401) return
       buffer.push({
         at: new Date(),
         key_id: request.caller?.keyId ?? null,
@@ -68,10 +74,10 @@ export default fp(
         route: request.routeOptions.url ?? request.url.split('?')[0],
         area_code: request.audit.areaCode,
         exact_read: !write && request.audit.exactRead,
-        status_code: reply.statusCode,
+        status_code: statusCode,
         rows: request.audit.rows,
       })
-    })
+    }
 
     // Runs before the database plugin's own onClose (hooks close in reverse registration order).
     fastify.addHook('onClose', async () => {
