@@ -23,7 +23,7 @@ const flushIntervalMs = 1000
  */
 export default fp(
   async function audit(fastify: FastifyInstance) {
-    const repository = createAuditRepository(fastify.knex)
+    const repository = createAuditRepository(fastify.knex, fastify.dbEngine)
     fastify.decorate('auditRepository', repository)
     let buffer: AuditEntry[] = []
     let flushing: Promise<void> = Promise.resolve()
