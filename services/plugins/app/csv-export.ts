@@ -26,7 +26,8 @@ export default fp(
   async function csvExport(fastify: FastifyInstance) {
     const columnsByRoute = new Map<string, string[] | undefined>()
     fastify.addHook('onSend', (request, reply, payload, done) => {
-      if (reply.statusCode !== 200 || !request.routeOptions.url || !wantsCsv(request)) {
+      // Cheapest test first: Fastify builds a new routeOptions object on every access.
+      if (reply.statusCode !== 200 || !wantsCsv(request) || !request.routeOptions.url) {
         return done(null, payload)
       }
       const route = `${request.method} ${request.routeOptions.url}`
