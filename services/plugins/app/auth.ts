@@ -85,25 +85,30 @@ export default fp(
     }
     fastify.decorate('generatedAdminKey', generatedAdminKey)
 
+    // Keys verified in the last few seconds, by the presented secret: a hit costs one Map lookup
+    // instead of an HMAC (5% of a cached read, profiled). A Map lookup reveals nothing usable
+    // about other secrets (256 random bits each; the rate limiter holds the same strings), and
+    // every miss goes through the hash lookup and the constant-time comparison below.
     const verified = new Map<string, { key: ApiKeyRow; until: number }>()
     fastify.decorate('forgetVerifiedKeys', () => verified.clear())
 
     /** A key verified within the last few seconds, without a database round trip. */
-    function recentlyVerified(hash: string): ApiKeyRow | undefined {
-      const cached = verified.get(hash)
+    function recentlyVerified(secret: string): ApiKeyRow | undefined {
+      const cached = verified.get(secret)
       return cached && cached.until > Date.now() ? cached.key : undefined
     }
 
-    async function lookUp(hash: string): Promise<ApiKeyRow | undefined> {
+    async function lookUp(secret: string): Promise<ApiKeyRow | undefined> {
+      const hash = hashApiKey(secret)
       const key = await keysRepository.findActiveByHash(hash)
       // The lookup is by hash; compare once more in constant time so no timing depends on where
       // two hashes first differ.
       if (!key || !timingSafeEqual(Buffer.from(key.key_hash, 'hex'), Buffer.from(hash, 'hex'))) {
-        verified.delete(hash)
+        verified.delete(secret)
         return undefined
       }
       if (verified.size > 10_000) verified.clear()
-      verified.set(hash, { key, until: Date.now() + verifiedKeyTtlMs })
+      verified.set(secret, { key, until: Date.now() + verifiedKeyTtlMs })
       return key
     }
 
@@ -120,13 +125,12 @@ export default fp(
       const secret = bearerToken(request.headers.authorization)
       if (!secret)
         return done(unauthorized('an API key is required: send Authorization: Bearer <key>'))
-      const hash = hashApiKey(secret)
-      const cached = recentlyVerified(hash)
+      const cached = recentlyVerified(secret)
       if (cached) {
         admit(request, cached)
         return done()
       }
-      lookUp(hash).then((key) => {
+      lookUp(secret).then((key) => {
         if (!key) return done(unauthorized('the API key is unknown or revoked'))
         admit(request, key)
         done()
