@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
-import { AppError } from './errors.js'
+import { AppError, databaseUnreachable, serviceUnavailable } from './errors.js'
 import { isDatabaseUnavailable } from './db/database-errors.js'
 import config, { type ConfigPluginOptions } from './plugins/external/config.js'
 import db from './plugins/external/db.js'
@@ -107,27 +107,12 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
       : {}),
     exposeStatusRoute: false,
     pressureHandler: (request, _reply, type) => {
-      if (type === 'healthCheck') {
-        // Liveness, readiness (which reports the outage itself), metrics and the dashboard's
-        // files stay up: a load balancer must not restart a process that is only waiting.
-        if (request.routeOptions.config?.public) return
-        throw new AppError(
-          503,
-          'service_unavailable',
-          'the database cannot be reached right now; retry shortly',
-          undefined,
-          { 'retry-after': '5' },
-        )
-      }
-      throw new AppError(
-        503,
-        'service_unavailable',
-        'the service is overloaded; retry shortly',
-        undefined,
-        {
-          'retry-after': '5',
-        },
-      )
+      if (type !== 'healthCheck')
+        throw serviceUnavailable('the service is overloaded; retry shortly')
+      // Liveness, readiness (which reports the outage itself), metrics and the dashboard's files
+      // stay up: a load balancer must not restart a process that is only waiting.
+      if (request.routeOptions.config?.public) return
+      throw serviceUnavailable(databaseUnreachable)
     },
   })
   await fastify.register(swagger)
@@ -136,8 +121,18 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
 
   // Handlers before any route plugin, so every encapsulated context inherits them.
   fastify.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (!(error instanceof AppError) && isDatabaseUnavailable(error)) {
+      request.log.warn(
+        { err: error, method: request.method, url: request.url },
+        'database unavailable',
+      )
+      error = serviceUnavailable(databaseUnreachable)
+    }
     if (error instanceof AppError) {
-      if (error.statusCode >= 500) request.log.error({ err: error }, error.message)
+      // A 503 is the service protecting itself (overload, database away): one warning each,
+      // not an error, so an outage does not bury the log in errors.
+      if (error.statusCode === 503) request.log.warn({ url: request.url }, error.message)
+      else if (error.statusCode >= 500) request.log.error({ err: error }, error.message)
       if (error.headers) reply.headers(error.headers)
       return reply.code(error.statusCode).send({
         error: {
@@ -158,19 +153,6 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
             path: finding.instancePath,
             message: finding.message,
           })),
-        },
-      })
-    }
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn(
-        { err: error, method: request.method, url: request.url },
-        'database unavailable',
-      )
-      reply.header('retry-after', '5')
-      return reply.code(503).send({
-        error: {
-          code: 'service_unavailable',
-          message: 'the database cannot be reached right now; retry shortly',
         },
       })
     }

@@ -49,5 +49,7 @@ export const notFound = (message: string) => new AppError(404, 'not_found', mess
 export const unauthorized = (message: string) => new AppError(401, 'unauthorized', message)
 export const forbidden = (message: string) => new AppError(403, 'forbidden', message)
 export const payloadTooLarge = (message: string) => new AppError(413, 'payload_too_large', message)
+/** The message of every answer refused because the database cannot be reached. */
+export const databaseUnreachable = 'the database cannot be reached right now; retry shortly'
 export const serviceUnavailable = (message: string) =>
   new AppError(503, 'service_unavailable', message, undefined, { 'retry-after': '5' })

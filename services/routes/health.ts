@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { createRequire } from 'node:module'
 import { ErrorSchema } from '../schemas/common.js'
+import { serviceUnavailable } from '../errors.js'
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
@@ -42,16 +43,13 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ErrorSchema },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       try {
         await fastify.pingDatabase()
         return { status: 'ready' as const }
       } catch (error) {
         request.log.warn({ err: error }, 'readiness check: database unreachable')
-        reply.header('retry-after', '5')
-        return reply.code(503).send({
-          error: { code: 'service_unavailable', message: 'the database cannot be reached' },
-        })
+        throw serviceUnavailable('the database cannot be reached')
       }
     },
   )

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { serviceUnavailable } from '../../errors.js'
 
 /** How often the open reads are checked against their deadline. */
 const sweepIntervalMs = 250
@@ -43,16 +44,12 @@ export default fp(
         if (now - startedAt < timeoutMs) continue
         open.delete(request)
         if (reply.sent) continue
-        request.log.warn({ url: request.url, timeoutMs }, 'read deadline passed: answering 503')
-        reply
-          .code(503)
-          .header('retry-after', '5')
-          .send({
-            error: {
-              code: 'service_unavailable',
-              message: `no answer within ${timeoutMs} ms (the database may be unreachable); retry shortly`,
-            },
-          })
+        // An Error goes through the one error handler: the error shape, Retry-After, the log.
+        reply.send(
+          serviceUnavailable(
+            `no answer within ${timeoutMs} ms (the database may be unreachable); retry shortly`,
+          ),
+        )
       }
     }, sweepIntervalMs)
     sweep.unref()
