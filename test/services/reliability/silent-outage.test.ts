@@ -2,6 +2,7 @@ import t from 'tap'
 import { buildAppBehindProxy, runModelToEnd, testConfig } from '../../helper.js'
 import { riskPanel } from '../../support/risk-fixtures.js'
 import { csvOf } from '../../support/snapshot-fixtures.js'
+import { startReadTraffic } from '../../support/read-traffic.js'
 
 /**
  * A silent outage: the network between the service and PostgreSQL drops every packet (nothing is
@@ -35,27 +36,13 @@ t.test(
       '/v1/risk-model/runs',
       '/v1/alerts',
     ]
-    const answers: Array<{ path: string; startedAt: number; ms: number; status: number }> = []
-    const failures: string[] = []
-    let stopping = false
-    const client = async (offset: number) => {
-      for (let index = offset; !stopping; index += 1) {
-        const path = paths[index % paths.length]
-        const startedAt = Date.now()
-        try {
-          const response = await fetch(`${base}${path}`, {
-            headers: admin,
-            signal: AbortSignal.timeout(readTimeoutMs * 5),
-          })
-          await response.text()
-          answers.push({ path, startedAt, ms: Date.now() - startedAt, status: response.status })
-        } catch (error) {
-          failures.push(`${path}: ${error instanceof Error ? error.message : String(error)}`)
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-    }
-    const clients = [0, 1, 2, 3].map((offset) => client(offset))
+    const { answers, failures, stop } = startReadTraffic({
+      base,
+      reads: paths.map((path) => ({ path, headers: admin })),
+      clients: 4,
+      timeoutMs: readTimeoutMs * 5,
+      pauseMs: 20,
+    })
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
     await wait(1_000)
@@ -70,8 +57,7 @@ t.test(
       const recent = answers.filter((answer) => answer.startedAt > Date.now() - 1_000)
       recovered = recent.length >= paths.length && recent.every((answer) => answer.status === 200)
     }
-    stopping = true
-    await Promise.all(clients)
+    await stop()
 
     t.same(failures, [], 'every read got an answer')
     const slowest = Math.max(...answers.map((answer) => answer.ms))

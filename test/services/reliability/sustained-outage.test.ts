@@ -2,6 +2,7 @@ import t from 'tap'
 import { buildAppBehindProxy, runModelToEnd, testConfig } from '../../helper.js'
 import { csvOf, snapshotRow } from '../../support/snapshot-fixtures.js'
 import { riskPanel } from '../../support/risk-fixtures.js'
+import { startReadTraffic, type Read } from '../../support/read-traffic.js'
 
 /**
  * Issue 10, point 2: PostgreSQL unreachable for 30 s while clients keep reading. A loopback TCP
@@ -14,23 +15,6 @@ const outageMs = Number(process.env.AANWAS_TEST_OUTAGE_MS ?? 30_000)
 const detectionMs = 3_000
 /** No answer may take longer than the pool's acquire timeout (10 s) and some slack. */
 const requestTimeoutMs = 15_000
-
-interface Read {
-  path: string
-  headers: Record<string, string>
-  /** The route pattern the audit log names, for the admin's reads of exact values. */
-  auditedAs?: string
-}
-
-interface Answer {
-  read: Read
-  path: string
-  startedAt: number
-  status: number
-  ms: number
-  retryAfter: string | null
-  code: string | null
-}
 
 t.test(
   'a 30 s database outage under sustained traffic',
@@ -81,38 +65,13 @@ t.test(
     ]
 
     let cutAt = Number.POSITIVE_INFINITY
-    let stopping = false
-    const answers: Answer[] = []
-    const failures: string[] = []
-    const client = async (offset: number) => {
-      for (let index = offset; !stopping; index += 1) {
-        const read = reads[index % reads.length]
-        const startedAt = Date.now()
-        try {
-          const response = await fetch(`${base}${read.path}`, {
-            headers: read.headers,
-            signal: AbortSignal.timeout(requestTimeoutMs),
-          })
-          const text = await response.text()
-          let code: string | null = null
-          if (response.status >= 400)
-            code = (JSON.parse(text) as { error: { code: string } }).error.code
-          answers.push({
-            read,
-            path: read.path,
-            startedAt,
-            status: response.status,
-            ms: Date.now() - startedAt,
-            retryAfter: response.headers.get('retry-after'),
-            code,
-          })
-        } catch (error) {
-          failures.push(`${read.path}: ${error instanceof Error ? error.message : String(error)}`)
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10))
-      }
-    }
-    const clients = [0, 3, 5, 7].map((offset) => client(offset))
+    const { answers, failures, stop } = startReadTraffic({
+      base,
+      reads,
+      clients: 4,
+      timeoutMs: requestTimeoutMs,
+      pauseMs: 10,
+    })
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
     await wait(2_000)
@@ -143,8 +102,7 @@ t.test(
       await wait(200)
     }
     await wait(2_000)
-    stopping = true
-    await Promise.all(clients)
+    await stop()
 
     t.same(failures, [], 'every request got an answer (no connection error, none timed out)')
     t.ok(
