@@ -1,7 +1,7 @@
-import { Readable, type Writable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Knex } from 'knex'
-import { from as copyFrom } from 'pg-copy-streams'
+import { copyIn, copyNumber, copyText } from '../../../db/copy-csv.js'
 import type { DatabaseEngine } from '../../../db/open-database.js'
 
 export interface AuditEntry {
@@ -25,20 +25,21 @@ export interface AuditRow {
   exact_read: boolean
 }
 
-/** A text cell for COPY's CSV: quoted, so an empty string is not NULL; NULL is an empty field. */
-function copyText(value: string | null): string {
-  return value === null ? '' : `"${value.replaceAll('"', '""')}"`
-}
-
-function copyNumber(value: number | null): string {
-  return value === null ? '' : String(value)
-}
-
 function copyLine(entry: AuditEntry): string {
   return `${entry.at.toISOString()},${copyText(entry.key_id)},${copyText(entry.method)},${copyText(entry.route)},${copyText(entry.area_code)},${entry.exact_read},${entry.status_code},${copyNumber(entry.rows)}\n`
 }
 
-const auditColumns = 'at, key_id, method, route, area_code, exact_read, status_code, rows'
+const auditColumnList = [
+  'at',
+  'key_id',
+  'method',
+  'route',
+  'area_code',
+  'exact_read',
+  'status_code',
+  'rows',
+]
+const auditColumns = auditColumnList.join(', ')
 
 export function createAuditRepository(knex: Knex, engine: DatabaseEngine) {
   return {
@@ -51,18 +52,11 @@ export function createAuditRepository(knex: Knex, engine: DatabaseEngine) {
     async insertMany(entries: readonly AuditEntry[]): Promise<void> {
       if (entries.length === 0) return
       if (engine === 'postgres') {
-        const connection = (await knex.client.acquireConnection()) as {
-          query: (stream: Writable) => Writable
-        }
+        const { stream, release } = await copyIn(knex, 'audit_log', auditColumnList)
         try {
-          await pipeline(
-            Readable.from([entries.map(copyLine).join('')]),
-            connection.query(
-              copyFrom(`COPY audit_log (${auditColumns}) FROM STDIN WITH (FORMAT csv)`),
-            ),
-          )
+          await pipeline(Readable.from([entries.map(copyLine).join('')]), stream)
         } finally {
-          await knex.client.releaseConnection(connection)
+          await release()
         }
         return
       }

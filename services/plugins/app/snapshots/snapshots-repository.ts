@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
-import { from as copyFrom } from 'pg-copy-streams'
-import type { Writable } from 'node:stream'
+import { copyIn, copyNumber, copyText } from '../../../db/copy-csv.js'
 import type { DatabaseEngine } from '../../../db/open-database.js'
 import type { ValidSnapshotRow } from '../../../ingest/snapshot-validator.js'
 import { snapshotValueColumns } from '../../../domain/snapshot-values.js'
@@ -58,18 +57,12 @@ const snapshotSelect = [
   'valid_from as recorded_at',
 ]
 
-/** A count for COPY: NULL as an unquoted empty field (a module function: see copyLine). */
-function copyCount(count: number | null): string {
-  return count === null ? '' : String(count)
-}
-
 /**
  * CSV for COPY: an unquoted empty field is NULL, text is always quoted. No closure is made per
  * row: under tsx every function created in the hot loop costs a defineProperty (keepNames).
  */
 function copyLine(row: ValidSnapshotRow): string {
-  const name = row.area_name === null ? '' : `"${row.area_name.replaceAll('"', '""')}"`
-  return `${row.row},${row.area_code},${name},${row.period},${row.youth_population},${copyCount(row.early_school_leavers)},${copyCount(row.halt_registrations)},${copyCount(row.parental_debt)},${copyCount(row.drug_offence_suspects)}\n`
+  return `${row.row},${row.area_code},${copyText(row.area_name)},${row.period},${row.youth_population},${copyNumber(row.early_school_leavers)},${copyNumber(row.halt_registrations)},${copyNumber(row.parental_debt)},${copyNumber(row.drug_offence_suspects)}\n`
 }
 
 async function createStagingTable(trx: Knex.Transaction): Promise<void> {
@@ -90,12 +83,8 @@ async function createStagingTable(trx: Knex.Transaction): Promise<void> {
 /** PostgreSQL: stream rows with COPY through the transaction's own connection. */
 async function copyStaging(trx: Knex.Transaction): Promise<SnapshotStaging> {
   await createStagingTable(trx)
-  const connection = (await trx.client.acquireConnection()) as {
-    query: (stream: Writable) => Writable
-  }
-  const copy = connection.query(
-    copyFrom(`COPY snapshot_staging (${stagingColumns.join(', ')}) FROM STDIN WITH (FORMAT csv)`),
-  )
+  // The transaction's own connection: releasing it is a no-op, the transaction ends it.
+  const { stream: copy } = await copyIn(trx, 'snapshot_staging', stagingColumns)
   const done = new Promise<void>((resolve, reject) => {
     copy.on('finish', resolve)
     copy.on('error', reject)
