@@ -1,13 +1,17 @@
 import { spawn } from 'node:child_process'
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import autocannon from 'autocannon'
-import { freePort, scratchDatabase, startService, writeSnapshotCsv } from './support.js'
+import {
+  benchAuthorization,
+  freePort,
+  scratchDatabase,
+  startBenchService,
+  uploadSnapshots,
+  writeSnapshotCsv,
+} from './support.js'
 import { withBaseline, type BenchResult, type Benchmark } from './types.js'
-
-const adminKey = 'bench-admin-key'
 
 async function load(url: string, seconds: number, headers: Record<string, string> = {}) {
   const result = await autocannon({ url, connections: 10, duration: seconds, headers })
@@ -53,24 +57,13 @@ const apiLoadBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
   const directory = mkdtempSync(join(tmpdir(), 'aanwas-bench-'))
   const file = join(directory, 'snapshots.csv')
   const database = await scratchDatabase(serverUrl)
-  const service = await startService({
-    DATABASE_URL: database.url,
-    AANWAS_ADMIN_KEY: adminKey,
-    AANWAS_AUTO_RECOMPUTE: '0',
-    AANWAS_RATE_LIMIT: '100000000',
-  })
+  const service = await startBenchService(database.url)
   const hello = await helloWorld()
-  const headers = { authorization: `Bearer ${adminKey}` }
+  const headers = { authorization: benchAuthorization }
   try {
     log(`api-load: loading ${areas * 48} rows and running the model`)
     await writeSnapshotCsv(file, areas)
-    const upload = await fetch(`${service.url}/v1/snapshots`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'text/csv' },
-      body: Readable.toWeb(createReadStream(file)) as unknown as BodyInit,
-      duplex: 'half',
-    } as RequestInit)
-    if (upload.status !== 201) throw new Error(`upload answered ${upload.status}`)
+    await uploadSnapshots(service.url, { file })
     const { run_id: runId } = (await (
       await fetch(`${service.url}/v1/risk-model/runs`, {
         method: 'POST',

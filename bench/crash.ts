@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import pg from 'pg'
-import { scratchDatabase, startService, writeSnapshotCsv } from './support.js'
+import {
+  benchAuthorization,
+  scratchDatabase,
+  startBenchService,
+  writeSnapshotCsv,
+} from './support.js'
 import type { BenchResult, Benchmark } from './types.js'
 
-const adminKey = 'bench-admin-key'
-const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'text/csv' }
+const headers = { authorization: benchAuthorization, 'content-type': 'text/csv' }
 
 function post(url: string, file: string, onBytes?: (sent: number) => void) {
   let sent = 0
@@ -39,13 +43,7 @@ const crashBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
   const file = join(directory, 'snapshots.csv')
   const database = await scratchDatabase(serverUrl)
   const client = new pg.Client({ connectionString: database.url })
-  const env = {
-    DATABASE_URL: database.url,
-    AANWAS_ADMIN_KEY: adminKey,
-    AANWAS_AUTO_RECOMPUTE: '0',
-    AANWAS_RATE_LIMIT: '100000000',
-  }
-  let service = await startService(env)
+  let service = await startBenchService(database.url)
   try {
     const rows = await writeSnapshotCsv(file, areas)
     const bytes = statSync(file).size
@@ -73,7 +71,7 @@ const crashBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
       throw new Error(`the killed upload left ${JSON.stringify(afterKill)}`)
 
     const restartStarted = performance.now()
-    service = await startService(env)
+    service = await startBenchService(database.url)
     const restartMs = performance.now() - restartStarted
 
     log('crash: retrying the same upload twice')

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
-import { scratchDatabase, startService } from './support.js'
+import { benchAdminKey, benchAuthorization, scratchDatabase, startBenchService } from './support.js'
 import type { Benchmark } from './types.js'
 
 const chromiumPath = '/usr/bin/chromium'
-const adminKey = 'bench-admin-key'
 
 /** The median of the values. */
 function median(values: readonly number[]): number {
@@ -36,14 +35,12 @@ const dashboardBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
   const database = await scratchDatabase(serverUrl)
   try {
     log('dashboard: starting the service with the demo data')
-    const service = await startService({
-      DATABASE_URL: database.url,
-      AANWAS_ADMIN_KEY: adminKey,
+    const service = await startBenchService(database.url, {
       AANWAS_DEMO: '1',
-      AANWAS_RATE_LIMIT: '1000000',
+      AANWAS_AUTO_RECOMPUTE: '1',
     })
     try {
-      const authorization = `Bearer ${adminKey}`
+      const authorization = benchAuthorization
       const { run_id: runId } = await json<{ run_id: string }>(
         await fetch(`${service.url}/v1/risk-model/runs`, {
           method: 'POST',
@@ -72,7 +69,7 @@ const dashboardBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
           const page = await context.newPage()
           const errors: string[] = []
           page.on('pageerror', (error) => errors.push(error.message))
-          await page.goto(`${service.url}/#key=${encodeURIComponent(adminKey)}`)
+          await page.goto(`${service.url}/#key=${encodeURIComponent(benchAdminKey)}`)
           await page.waitForFunction(
             () => performance.getEntriesByName('aanwas-interactive').length > 0,
             undefined,

@@ -1,4 +1,9 @@
-import { scratchDatabase, startService } from './support.js'
+import {
+  benchAuthorization,
+  scratchDatabase,
+  startBenchService,
+  uploadSnapshots,
+} from './support.js'
 import type { Benchmark } from './types.js'
 
 const header =
@@ -66,22 +71,12 @@ const effectsBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
   const donors = scale === 'small' ? 1000 : 14000
   const database = await scratchDatabase(serverUrl)
   try {
-    const service = await startService({
-      DATABASE_URL: database.url,
-      AANWAS_ADMIN_KEY: 'bench-admin-key',
-      AANWAS_AUTO_RECOMPUTE: '0',
-      AANWAS_RATE_LIMIT: '1000000',
-    })
-    const headers = { authorization: 'Bearer bench-admin-key' }
+    const service = await startBenchService(database.url)
+    const headers = { authorization: benchAuthorization }
     try {
       log(`effects: uploading ${(treated + donors) * 48} rows`)
       const { csv, treatedCodes } = panelCsv(treated, donors)
-      const upload = await fetch(`${service.url}/v1/snapshots`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'text/csv' },
-        body: csv,
-      })
-      if (upload.status !== 201) throw new Error(`upload answered ${upload.status}`)
+      await uploadSnapshots(service.url, { text: csv })
       const created = await fetch(`${service.url}/v1/interventions`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },

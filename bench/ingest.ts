@@ -1,11 +1,10 @@
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { scratchDatabase, startService, writeSnapshotCsv } from './support.js'
+import { scratchDatabase, startBenchService, uploadSnapshots, writeSnapshotCsv } from './support.js'
 import { withBaseline, type Benchmark } from './types.js'
 
 /**
@@ -39,26 +38,13 @@ const ingestBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
     await client.end()
 
     log('ingest: starting the service on the empty store')
-    const service = await startService({
-      DATABASE_URL: database.url,
-      AANWAS_ADMIN_KEY: 'bench-admin-key',
-      AANWAS_AUTO_RECOMPUTE: '0',
-      AANWAS_RATE_LIMIT: '1000000',
-    })
+    const service = await startBenchService(database.url)
     try {
       log('ingest: POST /v1/snapshots')
       const start = performance.now()
-      const response = await fetch(`${service.url}/v1/snapshots`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer bench-admin-key', 'content-type': 'text/csv' },
-        body: Readable.toWeb(createReadStream(file)) as unknown as BodyInit,
-        duplex: 'half',
-      } as RequestInit)
-      const body = await response.text()
+      const summary = await uploadSnapshots(service.url, { file })
       const seconds = (performance.now() - start) / 1000
-      if (response.status !== 201)
-        throw new Error(`upload answered ${response.status}: ${body.slice(0, 500)}`)
-      log(`ingest: ${body}`)
+      log(`ingest: ${JSON.stringify(summary)}`)
       const peak = service.peakRssMb()
       return [
         withBaseline(

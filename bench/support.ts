@@ -8,6 +8,7 @@ import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { mkdtempSync, rmSync, createReadStream } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import { buildServer } from '../services/server.js'
 import { importSnapshots } from '../services/jobs/import-snapshots.js'
@@ -48,6 +49,50 @@ export async function freePort(): Promise<number> {
       )
     })
   })
+}
+
+/** The admin key every benchmark's service starts with, and its Authorization header. */
+export const benchAdminKey = 'bench-admin-key'
+export const benchAuthorization = `Bearer ${benchAdminKey}`
+
+/**
+ * A service process on `databaseUrl` for a benchmark: the bench admin key, no automatic model
+ * runs, a rate limit no load reaches; `env` adds or overrides variables.
+ */
+export function startBenchService(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  return startService({
+    DATABASE_URL: databaseUrl,
+    AANWAS_ADMIN_KEY: benchAdminKey,
+    AANWAS_AUTO_RECOMPUTE: '0',
+    AANWAS_RATE_LIMIT: '100000000',
+    ...env,
+  })
+}
+
+/**
+ * `POST /v1/snapshots` of a CSV text or file (streamed) with the bench admin key; throws with
+ * the answer's start unless it is 201. Answers the upload summary.
+ */
+export async function uploadSnapshots(
+  serviceUrl: string,
+  csv: { text: string } | { file: string },
+): Promise<{ rows: number; inserted: number }> {
+  const response = await fetch(`${serviceUrl}/v1/snapshots`, {
+    method: 'POST',
+    headers: { authorization: benchAuthorization, 'content-type': 'text/csv' },
+    body:
+      'text' in csv
+        ? csv.text
+        : (Readable.toWeb(createReadStream(csv.file)) as unknown as BodyInit),
+    duplex: 'half',
+  } as RequestInit)
+  const body = await response.text()
+  if (response.status !== 201)
+    throw new Error(`upload answered ${response.status}: ${body.slice(0, 500)}`)
+  return JSON.parse(body) as { rows: number; inserted: number }
 }
 
 export interface RunningService {
@@ -153,7 +198,7 @@ export async function loadedApp(
   const app = await buildServer({
     overrides: {
       databaseUrl: database.url,
-      adminKey: 'bench-admin-key',
+      adminKey: benchAdminKey,
       autoRecompute: false,
       logLevel: 'warn',
       ...overrides,

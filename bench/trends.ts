@@ -1,4 +1,9 @@
-import { scratchDatabase, startService } from './support.js'
+import {
+  benchAuthorization,
+  scratchDatabase,
+  startBenchService,
+  uploadSnapshots,
+} from './support.js'
 import type { Benchmark } from './types.js'
 
 const header =
@@ -61,23 +66,11 @@ const trendsBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
   const requests = scale === 'small' ? 20 : 50
   const database = await scratchDatabase(serverUrl)
   try {
-    const service = await startService({
-      DATABASE_URL: database.url,
-      AANWAS_ADMIN_KEY: 'bench-admin-key',
-      AANWAS_AUTO_RECOMPUTE: '0',
-      AANWAS_RATE_LIMIT: '1000000',
-    })
-    const admin = 'Bearer bench-admin-key'
+    const service = await startBenchService(database.url)
+    const admin = benchAuthorization
     try {
       log(`trends: uploading ${neighbourhoods} neighbourhoods × 48 quarters`)
-      const upload = await fetch(`${service.url}/v1/snapshots`, {
-        method: 'POST',
-        headers: { authorization: admin, 'content-type': 'text/csv' },
-        body: municipalityCsv(neighbourhoods),
-      })
-      if (upload.status !== 201) {
-        throw new Error(`upload answered ${upload.status}: ${(await upload.text()).slice(0, 500)}`)
-      }
+      await uploadSnapshots(service.url, { text: municipalityCsv(neighbourhoods) })
       const keyResponse = await fetch(`${service.url}/v1/keys`, {
         method: 'POST',
         headers: { authorization: admin, 'content-type': 'application/json' },
