@@ -1,11 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import { AppError, databaseUnreachable, serviceUnavailable } from './errors.js'
 import { isDatabaseUnavailable } from './db/database-errors.js'
 import config, { type ConfigPluginOptions } from './plugins/external/config.js'
 import db from './plugins/external/db.js'
 import helmet from './plugins/external/helmet.js'
+import rateLimiting from './plugins/external/rate-limit.js'
+import canonicalPath from './plugins/app/canonical-path.js'
 import swagger from './plugins/external/swagger.js'
 import tensorflow from './plugins/external/tensorflow.js'
 import metrics from './plugins/external/metrics.js'
@@ -78,19 +79,8 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(config, options)
   await fastify.register(db)
   await fastify.register(helmet)
-  await fastify.register(rateLimit, {
-    global: true,
-    max: fastify.config.rateLimit,
-    timeWindow: '1 minute',
-    // Per key when one is sent, else per client address.
-    keyGenerator: (request) => request.headers.authorization ?? request.ip,
-    errorResponseBuilder: (_request, context) =>
-      new AppError(
-        429,
-        'rate_limited',
-        `too many requests: at most ${context.max} per ${context.after}`,
-      ),
-  })
+  await fastify.register(canonicalPath)
+  await fastify.register(rateLimiting)
   await fastify.register(underPressure, {
     // Sustained overload answers 503: the mean event-loop delay over a 10 s window above 1 s. The
     // window is long on purpose: a model fit holds the loop for a few seconds by design, and
@@ -183,7 +173,13 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   })
 
   fastify.setNotFoundHandler(
-    { preHandler: fastify.rateLimit({ max: 60, timeWindow: '1 minute' }) },
+    // URL probing gets a tenth of the ordinary budget per address (at least 60 a minute).
+    {
+      preHandler: fastify.rateLimit({
+        max: Math.max(60, Math.floor(fastify.config.rateLimit / 10)),
+        timeWindow: '1 minute',
+      }),
+    },
     (request, reply) => {
       reply.code(404).send({
         error: {

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { forbidden, unauthorized } from '../../errors.js'
+import { AppError, forbidden, unauthorized } from '../../errors.js'
 import type { ApiKeyRow, Role } from './keys/keys-repository.js'
 
 /** Who is calling: the verified key's id, role and municipality scope (null for admins). */
@@ -34,6 +34,24 @@ declare module 'fastify' {
 
 /** How long a verified key is trusted before it is looked up again (DESIGN.md §5: at most 5 s). */
 const verifiedKeyTtlMs = 4000
+
+/**
+ * Whether a request needs a verified key: every matched route but those marked `public` in their
+ * config (health, metrics, the OpenAPI document, the dashboard's files). A request that matched
+ * no route gets the 404 handler's answer and no data.
+ */
+export function needsKey(request: FastifyRequest): boolean {
+  return !request.is404 && request.routeOptions.config?.public !== true
+}
+
+/**
+ * Whether the caller may see exact (undisclosed) values: analyst and admin keys only (DESIGN.md
+ * §5). Every other caller, including none at all, gets the viewer's disclosure-controlled view:
+ * the decision is never "not a viewer".
+ */
+export function seesExactValues(caller: Caller | null | undefined): boolean {
+  return caller?.role === 'analyst' || caller?.role === 'admin'
+}
 
 function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined
@@ -116,25 +134,64 @@ export default fp(
       request.caller = { keyId: key.id, role: key.role, municipality: key.municipality }
     }
 
+    // Requests refused with 401 never reach the route's limiter (a route-level hook after this
+    // one), so failed authentications have a budget of their own per client address: past it
+    // they get 429 (issue 14, finding 8).
+    const failedAuthentications = fastify.createRateLimit({ max: config.rateLimit })
+    const refuse = (request: FastifyRequest, message: string, done: (error?: Error) => void) => {
+      failedAuthentications(request).then((limit) => {
+        if (!limit.isAllowed && limit.isExceeded) done(tooManyFailures(limit.ttlInSeconds))
+        else done(unauthorized(message))
+      }, done)
+    }
+    const tooManyFailures = (retryInSeconds: number) =>
+      new AppError(
+        429,
+        'rate_limited',
+        `too many requests without a valid API key from this address: at most ${config.rateLimit} per minute; retry in ${Math.max(1, retryInSeconds)} s`,
+      )
+
     fastify.decorateRequest('caller', null)
+    // Deny by default (issue 14): whether a request needs a key is decided on the route the
+    // router matched, never on the URL string (the router decodes `%76` to `v`; a string test
+    // on `/v1` was fooled by it). Every route needs a key unless its config says `public`.
     // Callback style: a recently verified key (nearly every request) costs no promise; only a
     // cache miss goes to the database.
     fastify.addHook('onRequest', (request, _reply, done) => {
-      if (request.is404 || request.routeOptions.config?.public || !request.url.startsWith('/v1'))
-        return done()
+      if (!needsKey(request)) return done()
       const secret = bearerToken(request.headers.authorization)
       if (!secret)
-        return done(unauthorized('an API key is required: send Authorization: Bearer <key>'))
+        return refuse(request, 'an API key is required: send Authorization: Bearer <key>', done)
       const cached = recentlyVerified(secret)
       if (cached) {
         admit(request, cached)
         return done()
       }
+      // A valid key is admitted even from an address that is over its failure budget (a
+      // colleague's misconfigured script behind the same NAT must not lock everyone out).
       lookUp(secret).then((key) => {
-        if (!key) return done(unauthorized('the API key is unknown or revoked'))
+        if (!key) return refuse(request, 'the API key is unknown, revoked or expired', done)
         admit(request, key)
         done()
       }, done)
+    })
+
+    // A second, independent check right before every handler: a keyed route never runs without
+    // a verified caller, whatever a hook before it did or skipped.
+    fastify.addHook('preHandler', (request, _reply, done) => {
+      if (needsKey(request) && !request.caller) {
+        return done(unauthorized('an API key is required: send Authorization: Bearer <key>'))
+      }
+      done()
+    })
+
+    // What a key may read is for that key alone: no shared cache (a proxy, a CDN) may keep it,
+    // and the browser must ask again before reusing it (a revoked key, a new upload).
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      if (needsKey(request) && !reply.hasHeader('cache-control')) {
+        reply.header('cache-control', 'private, no-cache')
+      }
+      done(null, payload)
     })
 
     fastify.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {
@@ -146,5 +203,5 @@ export default fp(
       }
     })
   },
-  { name: 'auth', dependencies: ['config', 'keys-repository'] },
+  { name: 'auth', dependencies: ['config', 'keys-repository', 'rate-limit'] },
 )

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { serviceUnavailable } from '../../errors.js'
+import { needsKey } from './auth.js'
 
 /** How often the open reads are checked against their deadline. */
 const sweepIntervalMs = 250
@@ -20,10 +21,7 @@ export default fp(
     const open = new Map<FastifyRequest, { reply: FastifyReply; startedAt: number }>()
 
     fastify.addHook('onRequest', (request, reply, done) => {
-      if (
-        (request.method === 'GET' || request.method === 'HEAD') &&
-        request.url.startsWith('/v1')
-      ) {
+      if ((request.method === 'GET' || request.method === 'HEAD') && needsKey(request)) {
         open.set(request, { reply, startedAt: Date.now() })
       }
       done()

@@ -23,7 +23,14 @@ export default fp(
       },
       hideUntagged: true,
     })
-    await fastify.register(swaggerUi, { routePrefix: '/docs' })
+    // The document and its viewer are public (DESIGN.md §3): their routes say so in their
+    // config, as every route that needs no key must (services/plugins/app/auth.ts).
+    await fastify.register(async function publicDocs(scope) {
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...(route.config as object), public: true }
+      })
+      await scope.register(swaggerUi, { routePrefix: '/docs' })
+    })
   },
   { name: 'swagger' },
 )

@@ -118,3 +118,84 @@ t.test('cross-origin requests and secrets in logs', async (t) => {
     },
   )
 })
+
+t.test('rate limits per verified key, with costs (issue 14, finding 8)', async (t) => {
+  const { app, admin } = await buildTestApp(t, 'pglite', { rateLimit: 20 })
+  const viewer = await createKey(app, admin, 'viewer', 'GM0518')
+  const secret = viewer.headers.authorization.slice('Bearer '.length)
+
+  t.test(
+    'when one key is sent in different spellings of the header, then they share one budget',
+    async (t) => {
+      const spellings = [
+        `Bearer ${secret}`,
+        `bearer ${secret}`,
+        `BEARER ${secret}`,
+        `Bearer  ${secret}`,
+        `Bearer\t${secret}`,
+      ]
+      let answered = 0
+      let limited = 0
+      for (let round = 0; round < 6; round += 1) {
+        for (const authorization of spellings) {
+          const answer = await app.inject({
+            method: 'GET',
+            url: '/v1/areas',
+            headers: { authorization },
+          })
+          if (answer.statusCode === 200) answered += 1
+          else if (answer.statusCode === 429) limited += 1
+        }
+      }
+      t.equal(answered, 20, 'exactly the budget of one key, across all spellings')
+      t.equal(limited, 10)
+      const last = await app.inject({
+        method: 'GET',
+        url: '/v1/areas',
+        headers: { authorization: `bEaReR ${secret}` },
+      })
+      t.equal(last.statusCode, 429)
+      t.match(last.json().error.message, /20 units per minute/, 'the message states the window')
+      t.notMatch(last.json().error.message, /5 seconds/)
+    },
+  )
+
+  t.test('when an expensive route is called, then it costs more than one unit', async (t) => {
+    const analyst = await createKey(app, admin, 'analyst', 'GM0518')
+    const statuses: number[] = []
+    for (let call = 0; call < 5; call += 1) {
+      statuses.push(
+        (await app.inject({ method: 'GET', url: '/v1/trends', headers: analyst.headers }))
+          .statusCode,
+      )
+    }
+    // trends costs 5 units of 20: four calls, then 429
+    t.same(statuses, [200, 200, 200, 200, 429])
+    const answer = await app.inject({ method: 'GET', url: '/v1/areas', headers: analyst.headers })
+    t.equal(answer.statusCode, 429, 'the expensive calls used the same budget as every route')
+    const limited = await app.inject({ method: 'GET', url: '/v1/trends', headers: analyst.headers })
+    t.match(limited.json().error.message, /costs 5 units/)
+  })
+
+  t.test(
+    'when an address keeps sending unknown keys, then it is limited per address',
+    async (t) => {
+      const statuses = new Set<number>()
+      for (let attempt = 0; attempt < 25; attempt += 1) {
+        const answer = await app.inject({
+          method: 'GET',
+          url: '/v1/areas',
+          headers: { authorization: `Bearer guess-${attempt}` },
+        })
+        statuses.add(answer.statusCode)
+      }
+      t.same([...statuses].sort(), [401, 429])
+      const other = await createKey(app, admin, 'viewer')
+      t.equal(
+        (await app.inject({ method: 'GET', url: '/v1/areas', headers: other.headers })).statusCode,
+        200,
+        'a valid key from the same address is still admitted',
+      )
+    },
+  )
+})

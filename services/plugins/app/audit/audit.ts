@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { needsKey } from '../auth.js'
 import { createAuditRepository, type AuditEntry, type AuditRepository } from './audit-repository.js'
 
 declare module 'fastify' {
@@ -15,6 +16,8 @@ declare module 'fastify' {
 }
 
 const flushIntervalMs = 1000
+
+const notRead: FastifyRequest['audit'] = { exactRead: false, areaCode: null, rows: null }
 
 /**
  * The audit log (DESIGN.md §5): every write and every read of exact values, with key id, route
@@ -62,20 +65,24 @@ export default fp(
       done()
     })
     const record = (request: FastifyRequest, statusCode: number) => {
-      if (!request.url.startsWith('/v1') || request.is404) return
+      // Keyed routes only, judged on the matched route (never on the URL string).
+      if (!needsKey(request)) return
+      // A request refused before the audit's own onRequest hook ran (overload, database away)
+      // has no audit state: it read nothing.
+      const state = request.audit ?? notRead
       const write =
         request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS'
-      if (!write && !request.audit.exactRead) return
+      if (!write && !state.exactRead) return
       if (statusCode === 401) return
       buffer.push({
         at: new Date(),
         key_id: request.caller?.keyId ?? null,
         method: request.method,
         route: request.routeOptions.url ?? request.url.split('?')[0],
-        area_code: request.audit.areaCode,
-        exact_read: !write && request.audit.exactRead,
+        area_code: state.areaCode,
+        exact_read: !write && state.exactRead,
         status_code: statusCode,
-        rows: request.audit.rows,
+        rows: state.rows,
       })
     }
 

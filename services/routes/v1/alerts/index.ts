@@ -21,6 +21,7 @@ import {
   type AlertRule,
 } from '../../../schemas/alerts.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
+import { seesExactValues } from '../../../plugins/app/auth.js'
 
 function ruleResource(rule: AlertRuleRow): AlertRule {
   return {
@@ -219,7 +220,7 @@ const alertRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         limit,
         offset,
       })
-      if (request.caller?.role === 'viewer') return { items: viewerAlerts(items, config), total }
+      if (!seesExactValues(request.caller)) return { items: viewerAlerts(items, config), total }
       request.audit = { exactRead: true, areaCode: area ?? null, rows: items.length }
       return { items: items.map(alertResource), total }
     },
@@ -239,7 +240,7 @@ const alertRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const alert = await alertsRepository.findAlert(request.params.id)
       if (!alert) throw notFound(`no alert ${request.params.id}`)
       assertAreaInScope(request.caller, alert.area_code)
-      if (request.caller?.role === 'viewer') return viewerAlerts([alert], config)[0]
+      if (!seesExactValues(request.caller)) return viewerAlerts([alert], config)[0]
       request.audit = { exactRead: true, areaCode: alert.area_code, rows: 1 }
       return alertResource(alert)
     },

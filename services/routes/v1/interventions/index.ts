@@ -26,6 +26,8 @@ import {
   type Intervention,
 } from '../../../schemas/interventions.js'
 import { periodParameter } from '../../../domain/period-parameter.js'
+import { seesExactValues } from '../../../plugins/app/auth.js'
+import { rateLimitCosts } from '../../../plugins/external/rate-limit.js'
 
 function interventionResource(record: InterventionRecord): Intervention {
   return {
@@ -190,6 +192,7 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/interventions/:id/effects',
     {
+      config: { rateLimitCost: rateLimitCosts.effects },
       schema: {
         tags: ['interventions'],
         summary: 'Effect of an intervention on the quarterly outcome rate',
@@ -212,7 +215,7 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         donors: request.query.donors ?? 'all',
         maxDonors: request.query.max_donors ?? 200,
       })
-      if (request.caller?.role === 'viewer') return viewerEffects(effects, cells, config)
+      if (!seesExactValues(request.caller)) return viewerEffects(effects, cells, config)
       request.audit = {
         exactRead: true,
         areaCode: record.municipality,
@@ -225,6 +228,7 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post(
     '/interventions/power',
     {
+      config: { rateLimitCost: rateLimitCosts.power },
       preHandler: writers,
       schema: {
         tags: ['interventions'],

@@ -18,6 +18,7 @@ import {
   type RiskItem,
 } from '../../../schemas/risk.js'
 import { periodParameter } from '../../../domain/period-parameter.js'
+import { seesExactValues } from '../../../plugins/app/auth.js'
 
 const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null)
 
@@ -155,7 +156,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           `no successful model run with horizon_quarters ${horizon} yet: start one with POST /v1/risk-model/runs`,
         )
       }
-      const viewer = request.caller?.role === 'viewer'
+      const viewer = !seesExactValues(request.caller)
       const askedPeriod = periodParameter('period', request.query.period)
       const cacheKey = `${run.id}|${askedPeriod ?? 'latest'}|${municipality ?? '*'}|${viewer ? 'viewer' : 'exact'}`
       // The page's JSON is kept as UTF-8 bytes beside its table: a busy risk page answers without

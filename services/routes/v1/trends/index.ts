@@ -22,6 +22,8 @@ import {
   TrendQuerySchema,
 } from '../../../schemas/trends.js'
 import { periodParameter } from '../../../domain/period-parameter.js'
+import { seesExactValues } from '../../../plugins/app/auth.js'
+import { rateLimitCosts } from '../../../plugins/external/rate-limit.js'
 
 const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { trendsRepository, areasRepository, config } = fastify
@@ -50,7 +52,7 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       if (!area) throw notFound(`no area ${code}`)
       const { aggregated, quarters } = await trendsRepository.areaSeries(area)
       const trend = areaTrend(quarters, range)
-      if (request.caller?.role === 'viewer') {
+      if (!seesExactValues(request.caller)) {
         const district =
           area.level === 'neighbourhood' && area.parent_code
             ? await trendsRepository.neighbourhoodSeries({ district: area.parent_code })
@@ -69,6 +71,7 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/trends',
     {
+      config: { rateLimitCost: rateLimitCosts.trends },
       schema: {
         tags: ['trends'],
         summary:
@@ -92,7 +95,7 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const period = asked ?? latestPeriod(neighbourhoods)
       if (!period) return { items: [], total: 0 }
       const entries = trendListing(neighbourhoods, period)
-      const viewer = request.caller?.role === 'viewer'
+      const viewer = !seesExactValues(request.caller)
       const disclosed = viewer
         ? viewerTrendListing(entries, neighbourhoods, config)
         : exactTrendListing(entries, neighbourhoods, config)
