@@ -16,11 +16,13 @@ export interface AanwasConfig {
   roundTo: number
   minBase: number
   webhookRetryMs: number
+  webhookAllowPrivate: boolean
   autoRecompute: boolean
   serviceUrl: string | undefined
   apiKey: string | undefined
   bodyLimitBytes: number
   maxRows: number
+  uploadIdleMs: number
   keySecret: string | undefined
   rateLimit: number
   readTimeoutMs: number
@@ -107,6 +109,11 @@ export const settings: { [K in keyof AanwasConfig]: Setting<AanwasConfig[K]> } =
     doc: 'first webhook retry delay in ms',
     parse: integer('AANWAS_WEBHOOK_RETRY_MS', 1000, 1),
   },
+  webhookAllowPrivate: {
+    env: 'AANWAS_WEBHOOK_ALLOW_PRIVATE',
+    doc: 'allow webhook targets on loopback, private and link-local addresses (tests only)',
+    parse: flag('AANWAS_WEBHOOK_ALLOW_PRIVATE', false),
+  },
   autoRecompute: {
     env: 'AANWAS_AUTO_RECOMPUTE',
     doc: 'queue a model run after an upload that changed data',
@@ -123,6 +130,11 @@ export const settings: { [K in keyof AanwasConfig]: Setting<AanwasConfig[K]> } =
     env: 'AANWAS_MAX_ROWS',
     doc: 'upload row limit',
     parse: integer('AANWAS_MAX_ROWS', 1_000_000, 1),
+  },
+  uploadIdleMs: {
+    env: 'AANWAS_UPLOAD_IDLE_MS',
+    doc: 'an upload whose body sends nothing for this long is answered 408 and dropped',
+    parse: integer('AANWAS_UPLOAD_IDLE_MS', 10_000, 100),
   },
   keySecret: { env: 'AANWAS_KEY_SECRET', doc: 'server secret for key hashing', parse: optional },
   rateLimit: {

@@ -111,6 +111,8 @@ export const testConfig: Partial<AanwasConfig> = {
   demo: false,
   rateLimit: 100_000,
   keySecret: 'test-key-secret',
+  // test webhook receivers listen on loopback
+  webhookAllowPrivate: true,
 }
 
 export interface TestApp {

@@ -24,13 +24,32 @@ export const DeliveryListQuerySchema = Type.Object(
   { event_id: Type.Optional(UuidSchema), ...paginationProperties },
   { additionalProperties: false },
 )
+/**
+ * Why an attempt failed (the classes of `webhookFailures` in monitors/webhook-delivery.ts); null
+ * when it was delivered (a 2xx answer).
+ */
+export const DeliveryFailureSchema = Nullable(
+  Type.Union([
+    Type.Literal('address_refused'),
+    Type.Literal('dns_failed'),
+    Type.Literal('connection_failed'),
+    Type.Literal('timeout'),
+    Type.Literal('tls_failed'),
+    Type.Literal('http_status'),
+  ]),
+)
+/**
+ * One attempt. No duration and no raw socket error: both would turn the log into a port-probe
+ * oracle (issue 14, finding 9); `failure` is a class and `error` its fixed text.
+ */
 export const DeliverySchema = Type.Object({
   event_id: Type.String(),
   attempt: Type.Integer(),
   attempted_at: Type.String({ format: 'date-time' }),
+  /** the receiver's status, only when an answer arrived */
   status_code: Nullable(Type.Integer()),
   delivered: Type.Boolean(),
+  failure: DeliveryFailureSchema,
   error: Nullable(Type.String()),
-  duration_ms: Type.Integer(),
 })
 export const DeliveryListSchema = ListOf(DeliverySchema)

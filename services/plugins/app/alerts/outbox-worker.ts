@@ -1,12 +1,18 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import {
+  createHttpTransport,
   deliverWebhookEvent,
   deliveryTimeoutMs,
-  httpTransport,
   retryDelayMs,
+  type TargetCheck,
   type WebhookTransport,
 } from '../../../../monitors/webhook-delivery.js'
+import {
+  vetWebhookTarget,
+  WebhookTargetRefusal,
+  type HostLookup,
+} from '../../../domain/webhook-target.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,8 +26,10 @@ declare module 'fastify' {
 }
 
 export interface OutboxWorkerOptions {
-  /** How events are sent; HTTP POST by default (tests may pass another). */
+  /** How events are sent; a vetted HTTP POST by default (tests may pass another). */
   transport?: WebhookTransport
+  /** DNS resolution for the default transport's target check; the system resolver by default */
+  lookup?: HostLookup
 }
 
 /** Events claimed per round trip. */
@@ -38,11 +46,30 @@ const maxPollMs = 2000
  * AANWAS_WEBHOOK_RETRY_MS up to 10 minutes apart, without limit, so a receiver that was down
  * for an hour gets everything afterwards. Several instances drain one outbox without sending an
  * event twice. Sleeps until the next event is due, at most 2 s.
+ *
+ * Before every attempt the target is vetted again (services/domain/webhook-target.ts: public
+ * addresses only unless AANWAS_WEBHOOK_ALLOW_PRIVATE, resolved now), and the POST connects only
+ * to the addresses vetted; a refused target is a failed attempt of class `address_refused`,
+ * retried like any other, and never connected to.
  */
 export default fp(
   async function outboxWorker(fastify: FastifyInstance, options: OutboxWorkerOptions) {
     const { webhooksRepository, config } = fastify
-    const transport = options.transport ?? httpTransport
+    const checkTarget: TargetCheck = async (url) => {
+      try {
+        const vetted = await vetWebhookTarget(url, {
+          allowPrivate: config.webhookAllowPrivate,
+          lookup: options.lookup,
+        })
+        return { addresses: vetted.addresses }
+      } catch (error) {
+        if (!(error instanceof WebhookTargetRefusal)) throw error
+        // The reason (with the address) goes to the operator's log, not to the delivery log.
+        fastify.log.warn({ host: url.host, reason: error.reason }, error.message)
+        return { failure: error.reason === 'unresolved' ? 'dns_failed' : 'address_refused' }
+      }
+    }
+    const transport = options.transport ?? createHttpTransport(checkTarget)
     let active: Promise<void> | undefined
     let again = false
     let closing = false
@@ -63,7 +90,7 @@ export default fp(
             })
             if (!outcome.delivered) {
               fastify.log.warn(
-                { event: event.event_id, webhook: event.webhook_id, error: outcome.error },
+                { event: event.event_id, webhook: event.webhook_id, failure: outcome.failure },
                 'webhook delivery failed; will retry',
               )
             }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
+import { isWebhookFailure, type WebhookFailure } from '../../../../monitors/webhook-delivery.js'
 
 export interface WebhookRow {
   id: string
@@ -32,8 +33,38 @@ export interface DeliveryRow {
   attempted_at: Date
   status_code: number | null
   delivered: boolean
+  /** the failure class (`connection_failed`, …); older rows hold the raw error text */
   error: string | null
+  /** stored for operators, never answered (the delivery log is no timing oracle) */
   duration_ms: number
+}
+
+/** One attempt as the delivery log shows it: the failure class, no raw error, no duration. */
+export interface DeliveryEntry {
+  event_id: string
+  attempt: number
+  attempted_at: Date
+  status_code: number | null
+  delivered: boolean
+  failure: WebhookFailure | null
+}
+
+/**
+ * The failure class of a stored attempt. Attempts are recorded with the class name in `error`;
+ * rows written before the classes existed hold a raw error text (`HTTP 500`, `ECONNREFUSED`,
+ * `ETIMEDOUT`), classed here so no raw socket error is ever answered.
+ */
+export function failureOf(
+  row: Pick<DeliveryRow, 'delivered' | 'status_code' | 'error'>,
+): WebhookFailure | null {
+  if (row.delivered) return null
+  if (isWebhookFailure(row.error)) return row.error
+  if (row.status_code !== null) return 'http_status'
+  const error = row.error ?? ''
+  if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME/.test(error)) return 'dns_failed'
+  if (/timeout|timed out|ETIMEDOUT|aborted/i.test(error)) return 'timeout'
+  if (/CERT|TLS|SSL|EPROTO/.test(error)) return 'tls_failed'
+  return 'connection_failed'
 }
 
 export function createWebhooksRepository(knex: Knex) {
@@ -116,13 +147,16 @@ export function createWebhooksRepository(knex: Knex) {
       })
     },
 
-    /** Records an attempt: delivered, or the time of the next one. */
+    /**
+     * Records an attempt: delivered, or the time of the next one. A failure is stored as its
+     * class name (`error` of the log, `last_error` of the outbox), never as a raw error text.
+     */
     async recordAttempt(
       event: ClaimedEvent,
       outcome: {
         delivered: boolean
         statusCode: number | null
-        error: string | null
+        failure: WebhookFailure | null
         durationMs: number
         retryInMs: number
       },
@@ -137,7 +171,7 @@ export function createWebhooksRepository(knex: Knex) {
           await trx('webhook_outbox')
             .where(key)
             .update({
-              last_error: outcome.error,
+              last_error: outcome.failure,
               next_attempt_at: trx.raw(
                 `now() + make_interval(secs => ?::double precision / 1000)`,
                 [outcome.retryInMs],
@@ -149,7 +183,7 @@ export function createWebhooksRepository(knex: Knex) {
           attempt: event.attempts,
           status_code: outcome.statusCode,
           delivered: outcome.delivered,
-          error: outcome.error,
+          error: outcome.delivered ? null : outcome.failure,
           duration_ms: outcome.durationMs,
         })
       })
@@ -165,19 +199,28 @@ export function createWebhooksRepository(knex: Knex) {
       return value === null || value === undefined ? null : Number(value)
     },
 
+    /** An endpoint's attempts, newest first, each with its failure class. */
     async deliveries(
       webhookId: string,
       page: { event_id?: string; limit: number; offset: number },
       trx: Knex | Knex.Transaction = knex,
-    ): Promise<{ items: DeliveryRow[]; total: number }> {
+    ): Promise<{ items: DeliveryEntry[]; total: number }> {
       const query = trx('webhook_deliveries').where({ webhook_id: webhookId })
       if (page.event_id) query.where({ event_id: page.event_id })
       const [{ total }] = await query.clone().count<{ total: number }[]>({ total: '*' })
-      const items = (await query
-        .select('*')
+      const rows = (await query
+        .select('event_id', 'attempt', 'attempted_at', 'status_code', 'delivered', 'error')
         .orderBy('id', 'desc')
         .limit(page.limit)
-        .offset(page.offset)) as DeliveryRow[]
+        .offset(page.offset)) as Array<Omit<DeliveryRow, 'id' | 'webhook_id' | 'duration_ms'>>
+      const items = rows.map((row) => ({
+        event_id: row.event_id,
+        attempt: row.attempt,
+        attempted_at: row.attempted_at,
+        status_code: row.status_code,
+        delivered: row.delivered,
+        failure: failureOf(row),
+      }))
       return { items, total: Number(total) }
     },
   }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
-import { notFound } from '../../../errors.js'
+import { webhookFailureTexts } from '../../../../monitors/webhook-delivery.js'
+import { vetWebhookTarget, WebhookTargetRefusal } from '../../../domain/webhook-target.js'
+import { badRequest, notFound } from '../../../errors.js'
 import { errorResponses } from '../../../schemas/common.js'
 import {
   DeliveryListQuerySchema,
@@ -15,10 +17,11 @@ import {
 
 /**
  * Webhook endpoints (admin only). Every alert event is POSTed to each endpoint alone, signed
- * with its secret (DESIGN.md §3); the secret is never answered back.
+ * with its secret (DESIGN.md §3); the secret is never answered back. Only public http(s)
+ * targets are registered (services/domain/webhook-target.ts; checked again at each delivery).
  */
 const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { webhooksRepository } = fastify
+  const { webhooksRepository, config } = fastify
   const adminOnly = fastify.requireRole('admin')
 
   fastify.post(
@@ -27,12 +30,18 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       preHandler: adminOnly,
       schema: {
         tags: ['webhooks'],
-        summary: 'Register an endpoint for alert events (admin)',
+        summary: 'Register an endpoint for alert events (admin); public http(s) targets only',
         body: WebhookCreateSchema,
         response: { 201: WebhookCreatedSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
+      try {
+        await vetWebhookTarget(request.body.url, { allowPrivate: config.webhookAllowPrivate })
+      } catch (error) {
+        if (error instanceof WebhookTargetRefusal) throw badRequest(error.message)
+        throw error
+      }
       const id = randomUUID()
       await webhooksRepository.insert({
         id,
@@ -91,8 +100,8 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           attempted_at: new Date(delivery.attempted_at).toISOString(),
           status_code: delivery.status_code,
           delivered: delivery.delivered,
-          error: delivery.error,
-          duration_ms: delivery.duration_ms,
+          failure: delivery.failure,
+          error: delivery.failure === null ? null : webhookFailureTexts[delivery.failure],
         })),
         total,
       }
