@@ -33,6 +33,7 @@ export const errorCodes = [
   'out_of_scope',
   'not_found',
   'conflict',
+  'request_timeout',
   'payload_too_large',
   'unsupported_media_type',
   'invalid_rows',

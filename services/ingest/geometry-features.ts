@@ -1,5 +1,5 @@
 import { isAreaCode } from '../domain/areas.js'
-import type { RowError } from './snapshot-validator.js'
+import { areaNameProblem, type RowError } from './snapshot-validator.js'
 
 /**
  * Reads area boundaries from a GeoJSON FeatureCollection (DESIGN.md §3 `POST /v1/geometries`).
@@ -117,6 +117,16 @@ export function readGeometryFeatures(
     seen.add(code)
     const nameProperty = nameByCodeProperty[property]
     const name = nameProperty ? properties[nameProperty] : undefined
+    // Names from boundaries are stored on the same areas as upload names: the same rule.
+    const nameProblem = typeof name === 'string' ? areaNameProblem(name) : undefined
+    if (nameProblem) {
+      errors.push({
+        row,
+        column: nameProperty,
+        message: `feature ${row} (${code}): ${nameProblem.replace(/^area_name/, nameProperty)}`,
+      })
+      return
+    }
     features.push({
       area_code: code,
       area_name: typeof name === 'string' && name.trim() !== '' ? name : null,

@@ -43,6 +43,56 @@ export interface RowError {
   message: string
 }
 
+/** The longest area name accepted, in characters (Unicode code points). */
+export const areaNameMaxLength = 200
+
+/**
+ * Control characters (C0 with NUL, TAB, CR and LF; DEL; C1) and the bidirectional formatting
+ * characters (embeddings and overrides U+202A–U+202E, isolates U+2066–U+2069, the marks U+200E,
+ * U+200F and U+061C): a name is shown in lists, maps and CSV exports, where these break the
+ * text around it or make it read as something else; PostgreSQL refuses NUL outright.
+ */
+const forbiddenInAreaName = /[\p{Cc}\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u
+
+/**
+ * The rule for an area name, wherever one is stored (snapshot uploads by CSV, JSON or the CLI,
+ * and GeoJSON boundaries): at most `areaNameMaxLength` characters, with no control or
+ * bidirectional formatting character. Answers what is wrong, or undefined for a good name.
+ */
+export function areaNameProblem(name: string): string | undefined {
+  // At most two UTF-16 units per character: only a longer string needs counting.
+  if (name.length > areaNameMaxLength) {
+    const characters = countCharacters(name)
+    if (characters > areaNameMaxLength)
+      return `area_name must be at most ${areaNameMaxLength} characters, got ${characters}`
+  }
+  const forbidden = forbiddenInAreaName.exec(name)
+  if (!forbidden) return undefined
+  const character = forbidden[0]
+  const codePoint = `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+  const kind = /\p{Cc}/u.test(character)
+    ? 'a control character'
+    : 'a bidirectional formatting character'
+  const position = countCharacters(name.slice(0, forbidden.index)) + 1
+  return `area_name must not contain ${kind} (${codePoint} at character ${position})`
+}
+
+/** Unicode code points in a string, without building an array of them (names can be MBs). */
+function countCharacters(text: string): number {
+  let pairs = 0
+  for (let index = 0; index < text.length - 1; index += 1) {
+    const unit = text.charCodeAt(index)
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(index + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        pairs += 1
+        index += 1
+      }
+    }
+  }
+  return text.length - pairs
+}
+
 /** CBS's markers for "not delivered or suppressed at the source": stored as NULL, never as 0. */
 const missingMarkers = new Set(['', '.', 'x', '-99995', '-99997', '-99999999'])
 
@@ -190,9 +240,13 @@ export class SnapshotValidator {
     let areaName: string | null = null
     const rawName = values.area_name
     if (rawName !== undefined && rawName !== null) {
-      if (typeof rawName !== 'string')
+      if (typeof rawName !== 'string') {
         fail(errors, rowNumber, 'area_name', `must be text, got ${describe(rawName)}`)
-      else if (rawName.trim() !== '') areaName = rawName
+      } else {
+        const problem = areaNameProblem(rawName)
+        if (problem) fail(errors, rowNumber, 'area_name', problem)
+        else if (rawName.trim() !== '') areaName = rawName
+      }
     }
 
     // period

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
-import { parse, CsvError } from 'csv-parse'
+import { parse, CsvError, type Parser } from 'csv-parse'
+import { AppError } from '../errors.js'
 
 /**
  * Turns an upload (a CSV byte stream or a parsed JSON body) into records for the validator.
@@ -16,17 +17,56 @@ export type UploadRecord =
 /** U+FFFD is what the decoder leaves where the bytes were not valid UTF-8. */
 const replacementCharacter = '\uFFFD'
 
+/** Reads the next chunk of the upload; rejects when none comes in time (see `csvUploadRecords`). */
+type ReadChunk = () => Promise<IteratorResult<Buffer>>
+
+export interface CsvUploadOptions {
+  /**
+   * The longest wait, in ms, for the next bytes of the input while the parser wants them; a body
+   * that stalls longer ends the records with a 408 `request_timeout` error. Unset (files, the
+   * CLI): no limit.
+   */
+  idleMs?: number
+}
+
+/** A chunk reader over `source` that gives up after `idleMs` without a byte. */
+function chunkReader(source: AsyncIterator<Buffer>, idleMs: number | undefined): ReadChunk {
+  if (idleMs === undefined) return () => source.next()
+  return async () => {
+    let timer: NodeJS.Timeout | undefined
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new AppError(
+              408,
+              'request_timeout',
+              `the upload sent nothing for ${idleMs} ms (AANWAS_UPLOAD_IDLE_MS); nothing was stored`,
+            ),
+          ),
+        idleMs,
+      )
+    })
+    try {
+      // The read left behind on a timeout settles when the caller destroys the input.
+      return await Promise.race([source.next(), idle])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
 /**
- * Reads from a byte stream until the first line ends, then chooses `;` or `,` by which occurs
- * more often outside quotes in that header line (Dutch spreadsheets write `;`).
+ * Reads until the first line ends, then chooses `;` or `,` by which occurs more often outside
+ * quotes in that header line (Dutch spreadsheets write `;`).
  */
 async function detectDelimiter(
-  source: AsyncIterator<Buffer>,
+  read: ReadChunk,
 ): Promise<{ delimiter: string; head: Buffer[]; done: boolean }> {
   const head: Buffer[] = []
   let text = ''
   for (;;) {
-    const next = await source.next()
+    const next = await read()
     if (next.done) return { delimiter: chooseDelimiter(text), head, done: true }
     const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value)
     head.push(chunk)
@@ -50,37 +90,72 @@ function chooseDelimiter(headerLine: string): string {
   return semicolons > commas ? ';' : ','
 }
 
-/** Streams CSV records through csv-parse; a parse failure ends the stream with an error record. */
-export async function* csvUploadRecords(input: Readable): AsyncGenerator<UploadRecord> {
-  const source = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
-  const { delimiter, head, done } = await detectDelimiter(source)
-  const parser = parse({
-    bom: true,
-    delimiter,
-    relax_column_count: true,
-    skip_empty_lines: false,
-  })
-  // Feed the parser from the remaining input while we consume its records.
-  const feed = (async () => {
-    try {
-      for (const chunk of head) if (!parser.write(chunk)) await waitForDrain(parser)
-      if (!done) {
-        for (;;) {
-          const next = await source.next()
-          if (next.done) break
-          if (!parser.write(next.value)) await waitForDrain(parser)
-        }
-      }
-      parser.end()
-    } catch (error) {
-      parser.destroy(error as Error)
+/**
+ * Writes the input into the parser while the records are consumed. It stops as soon as the
+ * parser is destroyed (the consumer stopped) or `halted` says so (a fatal parse error): a
+ * destroyed parser never drains, and writing on into it is what once kept an upload's COPY open
+ * for good. Never throws: a read failure (body too large, idle, client gone) destroys the
+ * parser with that error, so the consumer sees it at its next record.
+ */
+async function feedParser(
+  parser: Parser,
+  head: readonly Buffer[],
+  read: ReadChunk | undefined,
+  halted: () => boolean,
+): Promise<void> {
+  const stopped = () => parser.destroyed || halted()
+  try {
+    for (const chunk of head) {
+      if (stopped()) break
+      if (!parser.write(chunk)) await roomIn(parser)
     }
-  })()
+    while (read && !stopped()) {
+      const next = await read()
+      if (next.done || stopped()) break
+      if (!parser.write(next.value)) await roomIn(parser)
+    }
+    // Ending (not destroying) keeps the records parsed before a fatal error readable.
+    if (!parser.destroyed) parser.end()
+  } catch (error) {
+    if (!parser.destroyed) parser.destroy(error as Error)
+  }
+}
 
+/**
+ * Streams CSV records through csv-parse. The first parse error ends the records with one error
+ * record at the record that failed (row 1 when the header cannot be read), after every record
+ * before it; nothing after it is read. Ending early (that error, or the consumer stops
+ * iterating) destroys `input`, so whatever the client still sends is not waited for.
+ */
+export async function* csvUploadRecords(
+  input: Readable,
+  options: CsvUploadOptions = {},
+): AsyncGenerator<UploadRecord> {
+  const read = chunkReader(input[Symbol.asyncIterator]() as AsyncIterator<Buffer>, options.idleMs)
+  let parser: Parser | undefined
+  let feed: Promise<void> | undefined
+  /** The first parse error and the record it is in. */
+  let fatal: { row: number; error: CsvError } | undefined
   let recordNumber = 0
   let headerLength = 0
   try {
+    const { delimiter, head, done } = await detectDelimiter(read)
+    parser = parse({
+      bom: true,
+      delimiter,
+      relax_column_count: true,
+      skip_empty_lines: false,
+      // A parse error is taken as a skip, not a stream failure: a failing stream drops the
+      // records parsed but not yet read, so which rows got checked would depend on timing.
+      skip_records_with_error: true,
+    })
+    parser.on('skip', (error: CsvError) => {
+      fatal ??= { row: recordsBefore(error, recordNumber) + 1, error }
+    })
+    feed = feedParser(parser, head, done ? undefined : read, () => fatal !== undefined)
     for await (const fields of parser as AsyncIterable<string[]>) {
+      // Records parsed after the error are not records of the file.
+      if (fatal && recordNumber + 1 >= fatal.row) break
       recordNumber += 1
       if (fields.some((field) => field.includes(replacementCharacter))) {
         yield {
@@ -89,6 +164,7 @@ export async function* csvUploadRecords(input: Readable): AsyncGenerator<UploadR
           column: null,
           message: 'the record is not valid UTF-8 text',
         }
+        // Without a readable header no later record means anything: stop reading here.
         if (recordNumber === 1) return
         continue
       }
@@ -111,32 +187,44 @@ export async function* csvUploadRecords(input: Readable): AsyncGenerator<UploadR
       yield { kind: 'fields', row: recordNumber, fields }
     }
   } catch (error) {
+    // An error csv-parse cannot skip still fails the stream.
     if (!(error instanceof CsvError)) throw error
+    fatal ??= { row: recordsBefore(error, recordNumber) + 1, error }
+  } finally {
+    // After a parse error, a timeout or an early return nobody reads the parser any more: stop
+    // it, then stop the input so a read still waiting for the client settles at once.
+    if (parser && !parser.destroyed) parser.destroy()
+    if (!input.readableEnded && !input.destroyed) input.destroy()
+    await feed
+  }
+  if (fatal) {
     yield {
       kind: 'error',
-      row: recordNumber + 1,
+      row: fatal.row,
       column: null,
-      message: `the CSV cannot be read here: ${csvMessage(error)}`,
+      message: `the CSV cannot be read here: ${csvMessage(fatal.error)}`,
     }
-  } finally {
-    // Stop the feed: after a parse error (or an early return) nobody reads the parser any more.
-    if (!parser.destroyed) parser.destroy()
-    await feed.catch(() => undefined)
   }
 }
 
-/** Waits for room in the parser, or for its end: a destroyed parser never drains. */
-function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
+/** Records csv-parse completed before an error (the header counts), else what was read. */
+function recordsBefore(error: CsvError, recordsRead: number): number {
+  const records: unknown = (error as { records?: unknown }).records
+  return typeof records === 'number' && Number.isInteger(records) ? records : recordsRead
+}
+
+/** Waits until the parser can take more, or is destroyed (it then never drains). */
+function roomIn(parser: Parser): Promise<void> {
+  if (parser.destroyed) return Promise.resolve()
   return new Promise((resolve) => {
     const done = () => {
-      stream.off('drain', done)
-      stream.off('close', done)
-      stream.off('error', done)
+      parser.off('drain', done)
+      parser.off('close', done)
       resolve()
     }
-    stream.once('drain', done)
-    stream.once('close', done)
-    stream.once('error', done)
+    parser.once('drain', done)
+    // 'close' follows every destroy, with or without an error.
+    parser.once('close', done)
   })
 }
 
@@ -147,8 +235,12 @@ function csvMessage(error: CsvError): string {
     case 'CSV_INVALID_CLOSING_QUOTE':
     case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
       return 'a closing quote is followed by other characters'
+    case 'INVALID_OPENING_QUOTE':
+      return 'a quote appears inside a field that did not start with one'
     default:
-      return error.message.replace(/^Invalid [A-Za-z ]+: /, '')
+      // csv-parse ends some messages with the offending value: for a binary body that is
+      // garbage echoed back, so it is cut off.
+      return error.message.replace(/^Invalid [A-Za-z ]+: /, '').replace(/, value is .*$/s, '')
   }
 }
 

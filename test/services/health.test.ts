@@ -1,5 +1,6 @@
 import t from 'tap'
 import { buildAppBehindProxy, buildTestApp, engines } from '../helper.js'
+import { poolWaitLimitMs } from '../../services/routes/health.js'
 
 for (const engine of engines) {
   t.test(engine, async (t) => {
@@ -22,6 +23,56 @@ for (const engine of engines) {
         t.equal(response.statusCode, 200)
         t.same(response.json(), { status: 'ready' })
       })
+
+      /** Holds every pool connection in an open transaction and queues one query behind them. */
+      async function exhaustPool() {
+        const holders = await Promise.all(
+          Array.from({ length: app.databasePool().size }, () => app.knex.transaction()),
+        )
+        const waiting = app.knex.raw('SELECT 1')
+        const waited = waiting.then(
+          () => undefined,
+          () => undefined,
+        )
+        return {
+          release: async () => {
+            await Promise.all(holders.map((trx) => trx.rollback()))
+            await waited
+          },
+        }
+      }
+
+      // Issue 14: on PostgreSQL the ping has a connection of its own, so readiness said 200
+      // while every pool connection was held and keyed routes failed after 10 s.
+      t.test(
+        'when every pool connection is held and a query has waited past the limit, then 503, and ready again once they are released',
+        async (t) => {
+          const pool = await exhaustPool()
+          await new Promise((resolve) => setTimeout(resolve, poolWaitLimitMs + 200))
+          const started = Date.now()
+          const exhausted = await app.inject({ method: 'GET', url: '/health/ready' })
+          t.equal(exhausted.statusCode, 503, exhausted.body)
+          t.ok(Date.now() - started < 500, 'answered without waiting for a connection')
+          t.equal(exhausted.headers['retry-after'], '5')
+          t.match(exhausted.json(), {
+            error: { code: 'service_unavailable', message: /every database connection is in use/ },
+          })
+          await pool.release()
+          const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+          t.equal(ready.statusCode, 200, ready.body)
+        },
+      )
+
+      t.test(
+        'when the pool is busy only for a moment, then readiness does not flap to 503',
+        async (t) => {
+          const pool = await exhaustPool()
+          const asked = app.inject({ method: 'GET', url: '/health/ready' })
+          await new Promise((resolve) => setTimeout(resolve, 100))
+          await pool.release()
+          t.equal((await asked).statusCode, 200)
+        },
+      )
     })
 
     t.test('GET /docs', async (t) => {

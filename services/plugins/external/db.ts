@@ -11,6 +11,47 @@ declare module 'fastify' {
     database: Database
     /** Answers when the database does; used by /health/ready and under-pressure. */
     pingDatabase(): Promise<void>
+    /** The connection pool as it is now; used by /health/ready. */
+    databasePool(): DatabasePoolState
+  }
+}
+
+export interface DatabasePoolState {
+  /** Most connections the pool opens (1 on the embedded engine). */
+  size: number
+  used: number
+  free: number
+  /** Queries and transactions waiting for a connection. */
+  waiting: number
+  /** How long the longest of them has waited, in ms (0 when none waits). */
+  longestWaitMs: number
+}
+
+/**
+ * Follows the knex pool (tarn): its counters, and when each acquire still waiting began, which
+ * tarn does not keep. How long the oldest waiter has waited tells a pool that is exhausted (a
+ * connection held by something that does not end) from one that is merely busy for a moment.
+ */
+function watchPool(knex: Knex): () => DatabasePoolState {
+  const pool = knex.client.pool
+  const waitingSince = new Map<number, number>()
+  if (pool && 'on' in pool) {
+    pool.on('acquireRequest', (eventId: number) => waitingSince.set(eventId, performance.now()))
+    pool.on('acquireSuccess', (eventId: number) => waitingSince.delete(eventId))
+    pool.on('acquireFail', (eventId: number) => waitingSince.delete(eventId))
+  }
+  return () => {
+    if (!pool || !('numUsed' in pool))
+      return { size: 0, used: 0, free: 0, waiting: 0, longestWaitMs: 0 }
+    // A Map iterates in insertion order: the first entry is the oldest waiter.
+    const oldest = waitingSince.values().next()
+    return {
+      size: pool.max,
+      used: pool.numUsed(),
+      free: pool.numFree(),
+      waiting: pool.numPendingAcquires(),
+      longestWaitMs: oldest.done ? 0 : Math.round(performance.now() - oldest.value),
+    }
   }
 }
 
@@ -43,6 +84,7 @@ export default fp(
     // engine lives in this process and answers through knex.
     const probe = databaseUrl ? createPostgresProbe(databaseUrl, pingTimeoutMs) : undefined
     const ping = probe ? () => probe.ping() : () => database.knex.raw('SELECT 1')
+    fastify.decorate('databasePool', watchPool(database.knex))
     fastify.decorate('pingDatabase', async () => {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {

@@ -95,7 +95,19 @@ async function copyStaging(trx: Knex.Transaction): Promise<SnapshotStaging> {
     if (buffer.length === 0) return
     const ok = copy.write(buffer)
     buffer = ''
-    if (!ok) await new Promise<void>((resolve) => copy.once('drain', resolve))
+    // A COPY that failed (connection lost) never drains: its error surfaces through `done`.
+    if (!ok && !copy.destroyed) {
+      await new Promise<void>((resolve) => {
+        const settle = () => {
+          copy.off('drain', settle)
+          copy.off('close', settle)
+          resolve()
+        }
+        copy.once('drain', settle)
+        copy.once('close', settle)
+      })
+    }
+    if (copy.destroyed) throw copy.errored ?? new Error('the staging COPY ended early')
   }
   return {
     async add(row) {

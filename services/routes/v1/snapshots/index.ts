@@ -70,6 +70,8 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         body: Type.Array(SnapshotUploadRowSchema),
         response: {
           201: UploadSummarySchema,
+          // a CSV body that stops arriving for AANWAS_UPLOAD_IDLE_MS
+          408: ErrorSchema,
           413: ErrorSchema,
           415: ErrorSchema,
           422: UploadRejectionSchema,
@@ -90,16 +92,25 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       let summary
       if (contentType === 'text/csv' || contentType === 'application/csv') {
         const metered = meteredStream(request.body as unknown as Readable, config.bodyLimitBytes)
-        summary = await importSnapshots(
-          fastify.knex,
-          repositories,
-          csvUploadRecords(metered.stream),
-          {
-            ...common,
-            contentType: 'csv',
-            checksum: metered.checksum,
-          },
-        )
+        try {
+          summary = await importSnapshots(
+            fastify.knex,
+            repositories,
+            csvUploadRecords(metered.stream, { idleMs: config.uploadIdleMs }),
+            {
+              ...common,
+              contentType: 'csv',
+              checksum: metered.checksum,
+            },
+          )
+        } catch (error) {
+          // A rejection can come before the whole body did (a fatal parse error, an idle body,
+          // too many bytes): the rest is not read, so the connection cannot carry another
+          // request. Node closes it once the answer is sent, as Fastify does for its own
+          // body errors.
+          if (!request.raw.complete) reply.header('connection', 'close')
+          throw error
+        }
       } else if (contentType === 'application/json') {
         const checksum = () =>
           createHash('sha256').update(JSON.stringify(request.body)).digest('hex')

@@ -148,6 +148,34 @@ for (const engine of engines) {
         },
       )
 
+      // Issue 14, finding 7: boundaries store area names too, under the same rule as uploads.
+      t.test(
+        'when a name is too long or holds a NUL or a bidi override, then 422 names the feature and its name property and nothing is stored',
+        async (t) => {
+          const feature = (code: string, name: string) => ({
+            type: 'Feature',
+            properties: { BU_CODE: code, BU_NAAM: name },
+            geometry: square(4.3, 52.07),
+          })
+          const response = await post({
+            type: 'FeatureCollection',
+            features: [
+              feature('BU05180101', 'Centrum'),
+              feature('BU05180102', 'x'.repeat(201)),
+              feature('BU05180103', 'Cen\u0000trum'),
+              feature('BU05180104', '\u202Emurtnec'),
+            ],
+          })
+          t.equal(response.statusCode, 422, response.body)
+          t.match(response.json().error.details.errors, [
+            { row: 2, column: 'BU_NAAM', message: /BU_NAAM must be at most 200 characters/ },
+            { row: 3, column: 'BU_NAAM', message: /control character \(U\+0000/ },
+            { row: 4, column: 'BU_NAAM', message: /bidirectional formatting character \(U\+202E/ },
+          ])
+          t.notOk(await app.areasRepository.find('BU05180101'))
+        },
+      )
+
       t.test('when the body is not a FeatureCollection, then 422', async (t) => {
         t.equal((await post({ type: 'Feature' })).statusCode, 422)
       })

@@ -252,9 +252,46 @@ for (const engine of engines) {
             'BU05180102,Zuid,2024Q3,100,1,2,3,400',
           )
           const response = await postCsv(body)
+          // A line break is not allowed in a name (issue 14, finding 7), so row 2 fails too.
           t.match(response.json().error.details.errors, [
+            { row: 2, column: 'area_name', message: /control character \(U\+000A/ },
             { row: 3, column: 'drug_offence_suspects' },
           ])
+        },
+      )
+
+      // Issue 14, finding 7: a 10 MB name was accepted and bidi overrides were stored.
+      t.test(
+        'when area_name is over 200 characters or holds a control or bidi character, then 422 at its row and column area_name',
+        async (t) => {
+          const response = await postCsv(
+            csvOf([
+              snapshotRow({ area_name: 'x'.repeat(200) }),
+              snapshotRow({ area_code: 'BU05180102', area_name: 'x'.repeat(201) }),
+              snapshotRow({ area_code: 'BU05180103', area_name: 'Zuid\u202Etxe.exe' }),
+              snapshotRow({ area_code: 'BU05180104', area_name: 'Noord\u0000' }),
+            ]),
+          )
+          t.equal(response.statusCode, 422, response.body)
+          t.same(
+            response
+              .json()
+              .error.details.errors.map((error: { row: number; column: string }) => [
+                error.row,
+                error.column,
+              ]),
+            [
+              [3, 'area_name'],
+              [4, 'area_name'],
+              [5, 'area_name'],
+            ],
+          )
+          t.match(response.json().error.details.errors, [
+            { message: /at most 200 characters/ },
+            { message: /bidirectional formatting character/ },
+            { message: /control character/ },
+          ])
+          t.same(await stored(app), nothingStored)
         },
       )
 
@@ -432,6 +469,18 @@ for (const engine of engines) {
           ])
         },
       )
+
+      t.test('when an area_name holds NUL, then 422 at that element, not a 500', async (t) => {
+        const response = await postJson([
+          snapshotRow(),
+          snapshotRow({ area_code: 'BU05180102', area_name: 'Zuid\u0000' }),
+        ])
+        t.equal(response.statusCode, 422, response.body)
+        t.match(response.json().error.details.errors, [
+          { row: 2, column: 'area_name', message: /control character \(U\+0000/ },
+        ])
+        t.same(await stored(app), nothingStored)
+      })
 
       t.test('when the body is an empty array or not an array, then 422 at row 1', async (t) => {
         for (const body of [[], { area_code: 'BU05180101' }]) {
