@@ -7,6 +7,7 @@ import db from './plugins/external/db.js'
 import helmet from './plugins/external/helmet.js'
 import rateLimiting from './plugins/external/rate-limit.js'
 import canonicalPath from './plugins/app/canonical-path.js'
+import numericParameters from './plugins/app/numeric-parameters.js'
 import swagger from './plugins/external/swagger.js'
 import tensorflow from './plugins/external/tensorflow.js'
 import metrics from './plugins/external/metrics.js'
@@ -80,6 +81,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(db)
   await fastify.register(helmet)
   await fastify.register(canonicalPath)
+  await fastify.register(numericParameters)
   await fastify.register(rateLimiting)
   await fastify.register(underPressure, {
     // Sustained overload answers 503: the mean event-loop delay over a 10 s window above 1 s. The

@@ -54,7 +54,8 @@ function valueAt(item: unknown, column: string): unknown {
  * Items as CSV text (RFC 4180, comma-separated, a header row, `\r\n` line ends), through
  * csv-stringify with its formula escaping: a text cell starting with `=`, `+`, `-`, `@`, a tab
  * or a carriage return gets a leading `'`, so a spreadsheet shows a name like `=cmd|' /C calc'!A0`
- * instead of running it (OWASP, "CSV Injection"). Negative numbers stay numbers. NULL and absent
+ * instead of running it (OWASP, "CSV Injection"); a cell with any line break is quoted, so no
+ * line of the file starts inside a cell. Negative numbers stay numbers. NULL and absent
  * values are empty cells; booleans are `true`/`false`; arrays and objects are JSON text.
  */
 export function itemsToCsv(items: readonly unknown[], columns: readonly string[]): string {
@@ -72,5 +73,9 @@ export function itemsToCsv(items: readonly unknown[], columns: readonly string[]
     columns: [...columns],
     record_delimiter: 'windows',
     escape_formulas: true,
+    // csv-stringify quotes a cell holding the record delimiter (\r\n), not a lone \n or \r,
+    // which every reader takes as a line end: `x\n=1+1` left a line starting with `=` (issue
+    // 14, finding 6). Any line break in a cell quotes it.
+    quoted_match: /[\r\n]/,
   })
 }

@@ -45,12 +45,30 @@ t.test('a text cell a spreadsheet would run as a formula gets a leading quote', 
   t.equal(negative[0], '-3', 'a negative number is no formula')
 })
 
+t.test('a cell with a lone line break is quoted, so it stays one cell (finding 6)', async (t) => {
+  for (const name of ['x\n=1+1', 'x\r=1+1', 'x\r\n=1+1']) {
+    const text = itemsToCsv([{ name }], ['name'])
+    t.ok(text.includes(`"${name}"`), `${JSON.stringify(name)} is quoted`)
+    const rows = parse(text) as string[][]
+    t.equal(rows.length, 2, 'one record, not two')
+    t.equal(rows[1][0], name)
+  }
+})
+
+/** Text cells with the characters that matter to CSV and spreadsheets, line breaks included. */
+const cellText = fc.oneof(
+  fc.string(),
+  fc.string({
+    unit: fc.constantFrom('a', '1', ' ', '=', '+', '-', '@', '\t', '\r', '\n', '"', ',', ';'),
+  }),
+)
+
 t.test(
   'property: every string survives a round trip, formulas escaped, nothing else touched',
   async (t) => {
     t.doesNotThrow(() =>
       fc.assert(
-        fc.property(fc.array(fc.string(), { minLength: 1, maxLength: 20 }), (names) => {
+        fc.property(fc.array(cellText, { minLength: 1, maxLength: 20 }), (names) => {
           const text = itemsToCsv(
             names.map((name) => ({ name })),
             ['name'],
