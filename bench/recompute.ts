@@ -20,6 +20,7 @@ const recomputeBenchmark: Benchmark = async ({ scale, log, serverUrl }) => {
     const { runId } = await app.modelRunner.queue(
       { horizon_quarters: 0, from_period: null, to_period: null },
       null,
+      { publish: true },
     )
     let run = await app.riskRepository.find(runId)
     while (run && run.status !== 'succeeded' && run.status !== 'failed') {

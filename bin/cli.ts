@@ -360,6 +360,8 @@ program
         const { runId } = await app.modelRunner.queue(
           { horizon_quarters: horizon, from_period: null, to_period: null },
           null,
+          // the operator's own recompute on the database: published, as an admin's run
+          { publish: true },
         )
         for (;;) {
           await app.modelRunner.idle()

@@ -8,6 +8,9 @@ import * as snapshotsBulkLoad from './20261125000500_snapshots_bulk_load.js'
 import * as createModelRuns from './20261125000600_create_model_runs.js'
 import * as createInterventions from './20261125000700_create_interventions.js'
 import * as createAlerts from './20261125000800_create_alerts.js'
+import * as modelRunsPublication from './20261202000000_model_runs_publication.js'
+import * as modelRunsViewerInputs from './20261202000100_model_runs_viewer_inputs.js'
+import * as apiKeysExpiry from './20261202000200_api_keys_expiry.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -29,6 +32,9 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261125000600_create_model_runs', createModelRuns],
   ['20261125000700_create_interventions', createInterventions],
   ['20261125000800_create_alerts', createAlerts],
+  ['20261202000000_model_runs_publication', modelRunsPublication],
+  ['20261202000100_model_runs_viewer_inputs', modelRunsViewerInputs],
+  ['20261202000200_api_keys_expiry', apiKeysExpiry],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

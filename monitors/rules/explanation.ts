@@ -1,21 +1,26 @@
 import type { AlertFacts, PredictorRise } from './alert-input.js'
 
 /**
- * How numbers may appear in an explanation. The exact style writes every number; a viewer style
- * (built by services/domain/alert-disclosure.ts from the disclosure module) writes small counts
- * as "fewer than 10", rounds the others, and leaves out rates, changes and p-values that rest on
- * a suppressed count or a small base (DESIGN.md §5). Monitors stay free of service code: the
- * style is passed in.
+ * How numbers may appear in an explanation. The exact style writes every number. A viewer style
+ * (built by services/domain/alert-disclosure.ts from the disclosure module) writes one quarter's
+ * count as the viewer's table shows it ("fewer than 10", or rounded) and no figure computed from
+ * exact counts: no 4-quarter sum, rate, change, p-value, test statistic, expected count,
+ * threshold or rank (DESIGN.md §5: a viewer's figures come from the rounded table; the
+ * explanation then says in words what fired). Monitors stay free of service code: the style is
+ * passed in.
  */
 export interface ExplanationStyle {
-  /** A count as it may be shown ("9", or "fewer than 10" / "15" for a viewer). */
+  /** One quarter's count as it may be shown ("9", or "fewer than 10" / "15" for a viewer). */
   count(value: number): string
+  /** Whether figures computed from exact counts (sums, rates, tests, model outputs) are written. */
+  figuresShown: boolean
   /** Whether a value derived from these counts on this base (people) may be shown. */
   derivedShown(counts: readonly number[], base: number): boolean
 }
 
 export const exactStyle: ExplanationStyle = {
   count: (value) => String(value),
+  figuresShown: true,
   derivedShown: () => true,
 }
 
@@ -31,7 +36,7 @@ const ratePercent = (value: number) => `${(value * 100).toFixed(2)}%`
 const pValue = (value: number) => (value < 0.001 ? '< 0.001' : `= ${value.toPrecision(2)}`)
 
 function predictorClause(predictor: PredictorRise | null, style: ExplanationStyle): string {
-  if (!predictor) return ''
+  if (!predictor || !style.figuresShown) return ''
   if (!style.derivedShown([predictor.count, predictor.count_prev_year], predictor.population / 4)) {
     return ''
   }
@@ -50,12 +55,16 @@ export function explainAlert(facts: AlertFacts, style: ExplanationStyle = exactS
       const model =
         facts.expected !== null &&
         facts.upperbound !== null &&
+        style.figuresShown &&
         style.derivedShown([], facts.population)
           ? ` against ${oneDecimal(facts.expected)} expected, threshold ${oneDecimal(facts.upperbound)} from ${facts.baseline_from}–${facts.baseline_to}`
           : `, above what the same quarters of ${facts.baseline_from}–${facts.baseline_to} make plausible`
       return head + model + predictorClause(facts.predictor, style)
     }
     case 'yoy_rise': {
+      if (!style.figuresShown) {
+        return `the rate of young suspects in the four quarters to ${facts.period} rose significantly against the year before (Benjamini-Hochberg at q ${facts.q})`
+      }
       const head = `${style.count(facts.count)} young suspects in the four quarters to ${facts.period} against ${style.count(facts.count_prev_year)} the year before`
       const base = Math.min(facts.population, facts.population_prev_year) / 4
       const detail =
@@ -66,6 +75,9 @@ export function explainAlert(facts: AlertFacts, style: ExplanationStyle = exactS
       return head + detail + predictorClause(facts.predictor, style)
     }
     case 'trend': {
+      if (!style.figuresShown) {
+        return `rising trend in the quarterly rate of young suspects ${facts.from_period}–${facts.period} (seasonal Mann-Kendall)`
+      }
       const slope = style.derivedShown([facts.count], facts.population / 4)
         ? `, ${facts.slope_per_year >= 0 ? '+' : ''}${(facts.slope_per_year * 100).toFixed(2)} percentage points a year`
         : ''
@@ -78,6 +90,10 @@ export function explainAlert(facts: AlertFacts, style: ExplanationStyle = exactS
     }
     case 'risk_percentile': {
       const where = facts.scope === 'national' ? 'nationally' : `in ${facts.scope}`
+      if (!style.figuresShown) {
+        const ahead = facts.horizon_quarters > 0 ? ` ${facts.horizon_quarters} quarters ahead` : ''
+        return `risk${ahead} in ${facts.period} in the top ${facts.p}% ${where}`
+      }
       const risk = style.derivedShown([], facts.population / 4)
         ? `risk ${ratePercent(facts.risk)} in ${facts.period}`
         : `risk in ${facts.period}`

@@ -1,12 +1,7 @@
 import { explainAlert, type ExplanationStyle } from '../../monitors/rules/explanation.js'
 import type { AlertRow } from '../plugins/app/alerts/alerts-repository.js'
 import type { Alert } from '../schemas/alerts.js'
-import {
-  discloseForViewer,
-  roundToMultiple,
-  type DisclosureSpec,
-  type DisclosureThresholds,
-} from './disclosure.js'
+import { roundToMultiple, type DisclosureThresholds } from './disclosure.js'
 
 const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null)
 
@@ -35,10 +30,9 @@ export function alertResource(row: AlertRow): Alert {
 }
 
 /**
- * The viewer's way of writing numbers in an explanation, from the disclosure thresholds: counts
- * below minCell read "fewer than 10", other counts are rounded as the disclosure module rounds
- * them; a rate, change or p-value is left out when a count it rests on is below minCell or its
- * base (young people) is below minBase.
+ * The viewer's way of writing an explanation, from the disclosure thresholds: one quarter's count
+ * as the viewer's table shows it (below minCell "fewer than 10", else rounded), and no figure
+ * computed from exact counts.
  */
 export function viewerExplanationStyle(thresholds: DisclosureThresholds): ExplanationStyle {
   return {
@@ -46,88 +40,47 @@ export function viewerExplanationStyle(thresholds: DisclosureThresholds): Explan
       value < thresholds.minCell
         ? `fewer than ${thresholds.minCell}`
         : String(roundToMultiple(value, thresholds.roundTo)),
-    derivedShown: (counts, base) =>
-      base >= thresholds.minBase && counts.every((count) => count >= thresholds.minCell),
+    figuresShown: false,
+    derivedShown: () => false,
   }
-}
-
-/** The counts an alert's value rests on, per kind, for the disclosure module. */
-interface AlertDisclosureRow {
-  /** the value when it is itself a count (aberration), else null */
-  count_value: number | null
-  /** the counts a derived value rests on (yoy_rise: both years) */
-  support_count: number | null
-  support_count_prev: number | null
-  /** the value when it is derived (relative rise), else null */
-  derived_value: number | null
-  base: number | null
 }
 
 /**
- * Alert values for viewers (DESIGN.md §5): an aberration's value is a count (suppressed below
- * minCell, else rounded); a year-over-year rise is a change (suppressed when either year's
- * count is suppressed or its base is small); a Mann-Kendall z and a risk percentile use only
- * ranks and are shown. Secondary suppression does not apply: an alert list is not a table of a
- * district's neighbourhoods.
+ * Alerts for a viewer (DESIGN.md §5, issue 14). An alert is evaluated on exact values, so its
+ * `value` and `threshold` are exact figures: an aberration's count with the threshold it exceeded
+ * pins a suppressed count (fired, fewer than 10, threshold 8.3: it was 9), and a percentile, a
+ * Mann-Kendall statistic or a relative rise of exact 4-quarter rates gives exact counts away in
+ * combination. A viewer sees that the alert fired, where, when and why in words; `value` only
+ * when it is one quarter's count the viewer's table shows (an aberration's count of at least
+ * minCell, rounded), `threshold` only when it is a rule parameter (yoy_rise, risk_percentile,
+ * trend). Withheld fields are null and listed in `suppressed`.
  */
-const alertSpec: DisclosureSpec<AlertDisclosureRow> = {
-  counts: ['count_value', 'support_count', 'support_count_prev'],
-  derived: [
-    {
-      field: 'derived_value',
-      from: ['support_count', 'support_count_prev'],
-      base: (row) => row.base,
-    },
-  ],
-}
-
-function disclosureRow(row: AlertRow): AlertDisclosureRow {
-  const facts = row.facts
-  if (facts.kind === 'aberration') {
-    return {
-      count_value: row.value,
-      support_count: null,
-      support_count_prev: null,
-      derived_value: null,
-      base: null,
-    }
-  }
-  if (facts.kind === 'yoy_rise') {
-    return {
-      count_value: null,
-      support_count: facts.count,
-      support_count_prev: facts.count_prev_year,
-      derived_value: row.value,
-      base: Math.min(facts.population, facts.population_prev_year) / 4,
-    }
-  }
-  return {
-    count_value: null,
-    support_count: null,
-    support_count_prev: null,
-    derived_value: null,
-    base: null,
-  }
-}
-
-/** Alerts for a viewer: values through the disclosure module, explanations written viewer-safe. */
 export function viewerAlerts(rows: readonly AlertRow[], thresholds: DisclosureThresholds): Alert[] {
-  const disclosed = discloseForViewer(rows.map(disclosureRow), alertSpec, thresholds)
   const style = viewerExplanationStyle(thresholds)
-  return rows.map((row, index) => {
+  return rows.map((row) => {
     const resource = alertResource(row)
-    const marks = disclosed[index]
-    const suppressed =
-      (marks.suppressed ?? []).includes('count_value') ||
-      (marks.suppressed ?? []).includes('derived_value')
-    let value = row.value
-    if (suppressed) value = null
-    else if (row.facts.kind === 'aberration') value = marks.count_value
+    const suppressed: string[] = []
+    let value: number | null = null
+    let threshold: number | null = row.threshold
+    if (row.facts.kind === 'aberration') {
+      const count = row.value
+      if (count !== null && count >= thresholds.minCell) {
+        value = roundToMultiple(count, thresholds.roundTo)
+      } else if (count !== null) {
+        suppressed.push('value')
+      }
+      // the Farrington bound is computed from the exact history
+      if (threshold !== null) suppressed.push('threshold')
+      threshold = null
+    } else if (row.value !== null) {
+      suppressed.push('value')
+    }
     return {
       ...resource,
       value,
+      threshold,
       explanation: explainAlert(row.facts, style),
-      ...(suppressed ? { suppressed: ['value'] } : {}),
+      ...(suppressed.length > 0 ? { suppressed: suppressed.sort() } : {}),
     }
   })
 }

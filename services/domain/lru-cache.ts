@@ -27,6 +27,10 @@ export class LruCache<Value> {
     }
   }
 
+  delete(key: string): void {
+    this.entries.delete(key)
+  }
+
   get size(): number {
     return this.entries.size
   }

@@ -20,12 +20,15 @@ export const rateOfCount = [
 
 /** How a snapshot's fields relate for disclosure control: each rate comes from its count. */
 export const snapshotDisclosureSpec: DisclosureSpec<SnapshotWithArea> = {
+  basis: 'cells',
   counts: ['early_school_leavers', 'halt_registrations', 'parental_debt', 'drug_offence_suspects'],
   populations: ['youth_population'],
+  // a viewer's rate is the rounded count over the rounded base (CBS practice)
   derived: rateOfCount.map(([field, count]) => ({
     field,
     from: [count],
     base: (row: SnapshotWithArea) => row.youth_population,
+    fromRounded: (rounded: SnapshotWithArea) => rate(rounded[count], rounded.youth_population),
   })),
   group: (row) => row.period,
   identity: (row) => row.area_code,
@@ -73,13 +76,17 @@ export function exactSnapshots(
 /**
  * A viewer's view of one area's rows. `table` holds the rows of every neighbourhood of the same
  * district at the same periods (the area's own included) so secondary suppression sees the whole
- * district; for districts and municipalities it is just the area's rows.
+ * district; for districts and municipalities it is just the area's rows. `linkedPeriods`: periods
+ * at which a district's or municipality's own counts are withheld because its neighbourhoods have
+ * rows there too (its total minus the shown neighbourhoods would give a suppressed one away);
+ * they are null and listed, the population stays.
  */
 export function viewerSnapshots(
   areaCode: string,
   rows: readonly StoredSnapshot[],
   table: readonly StoredSnapshot[],
   thresholds: DisclosureThresholds,
+  linkedPeriods: ReadonlySet<string> = new Set(),
 ): Snapshot[] {
   const source = table.some((row) => row.area_code === areaCode) ? table : rows
   const disclosed = discloseForViewer(
@@ -90,5 +97,18 @@ export function viewerSnapshots(
   const byPeriod = new Map(
     disclosed.filter((row) => row.area_code === areaCode).map((row) => [row.period, row]),
   )
-  return rows.map((row) => withoutArea(byPeriod.get(row.period)!))
+  return rows.map((row) => {
+    const shown = byPeriod.get(row.period)!
+    if (!linkedPeriods.has(row.period)) return withoutArea(shown)
+    const withheld: Record<string, null> = {}
+    const listed = new Set(shown.suppressed ?? [])
+    for (const [rateField, count] of rateOfCount) {
+      if (row[count] === null) continue // not delivered: null, not listed
+      withheld[count] = null
+      withheld[rateField] = null
+      listed.add(count)
+      listed.add(rateField)
+    }
+    return withoutArea({ ...shown, ...withheld, suppressed: [...listed].sort() })
+  })
 }

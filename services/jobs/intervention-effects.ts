@@ -16,7 +16,12 @@ import { placeboFits, resolvePool } from '../../models/effects/synthetic-control
 import { simulatePower } from '../../models/effects/power.js'
 import { canonicalQuarter, shiftPeriod } from '../../models/periods/quarter.js'
 import { areaLevel, municipalityCode } from '../domain/areas.js'
-import { discloseForViewer, type DisclosureThresholds } from '../domain/disclosure.js'
+import {
+  discloseForViewer,
+  roundToMultiple,
+  type DisclosureThresholds,
+} from '../domain/disclosure.js'
+import { rate } from '../domain/rates.js'
 import { AppError, badRequest } from '../errors.js'
 import type { AreasRepository } from '../plugins/app/areas/areas-repository.js'
 import type {
@@ -233,39 +238,30 @@ export interface EffectsOptions {
   maxDonors: number
 }
 
-/** What viewer disclosure needs beside the exact result: the treated areas' exact cells. */
-interface DisclosureCells {
-  areas: {
-    area_code: string
-    start_index: number
-    counts: number[]
-    populations: number[]
-    /** The cells of a donor carrying at least half the weight, for the synthetic series. */
-    dominant_counts: number[] | null
-    dominant_populations: number[] | null
-  }[]
-}
+/** Who the result is for: exact values, or a viewer's (DESIGN.md §5). */
+export type EffectsAudience =
+  { kind: 'exact' } | { kind: 'viewer'; thresholds: DisclosureThresholds }
 
-/** The cached payload: the exact result (without computed_at) and the disclosure cells. */
+/** The cached payload: the result (without computed_at and data_version). */
 interface EffectsPayload {
   effects: Omit<Effects, 'computed_at' | 'data_version'>
-  cells: DisclosureCells
 }
 
 export interface EffectsAnswer {
   effects: Effects
-  cells: DisclosureCells
   fromCache: boolean
 }
 
 /**
- * The effects of an intervention, from the cache when the intervention, method, options and
- * data version match, else estimated and cached.
+ * The effects of an intervention for an audience, from the cache when the intervention, method,
+ * options, audience and data version match, else estimated and cached. A viewer's result is a
+ * separate estimate on the rounded panel ({@link viewerEffects}).
  */
 export async function interventionEffects(
   repository: InterventionsRepository,
   intervention: InterventionRecord,
   options: EffectsOptions,
+  audience: EffectsAudience = { kind: 'exact' },
 ): Promise<EffectsAnswer> {
   const dataVersion = await repository.dataVersion()
   const key = {
@@ -275,6 +271,15 @@ export async function interventionEffects(
       outcome: options.outcome,
       donors: options.donors,
       max_donors: options.maxDonors,
+      ...(audience.kind === 'viewer'
+        ? {
+            viewer: [
+              audience.thresholds.minCell,
+              audience.thresholds.roundTo,
+              audience.thresholds.minBase,
+            ],
+          }
+        : {}),
     }),
     dataVersion,
   }
@@ -289,11 +294,21 @@ export async function interventionEffects(
         data_version: dataVersion,
         computed_at: new Date(cached.computed_at).toISOString(),
       },
-      cells: payload.cells,
       fromCache: true,
     }
   }
-  const payload = await estimateEffects(repository, intervention, options, dataVersion)
+  const panel = await readPanel(
+    repository,
+    {
+      municipality: options.donors === 'municipality' ? intervention.municipality : undefined,
+      to: panelEndOf(intervention),
+    },
+    dataVersion,
+  )
+  const payload =
+    audience.kind === 'exact'
+      ? await estimateEffects(repository, intervention, options, panel)
+      : await viewerEffects(repository, intervention, options, panel, audience.thresholds)
   const computedAt = new Date()
   await repository.storeEffects(key, payload, computedAt)
   return {
@@ -302,9 +317,16 @@ export async function interventionEffects(
       data_version: dataVersion,
       computed_at: computedAt.toISOString(),
     },
-    cells: payload.cells,
     fromCache: false,
   }
+}
+
+/** The last quarter of the panel: the treated areas' last end, when every area has one. */
+function panelEndOf(intervention: InterventionRecord): string | undefined {
+  const ends = intervention.areas.map((area) => area.end_period)
+  return ends.every((end) => end !== null)
+    ? (ends as string[]).reduce((a, b) => (a > b ? a : b))
+    : undefined
 }
 
 interface TreatedArea {
@@ -318,29 +340,17 @@ async function estimateEffects(
   repository: InterventionsRepository,
   intervention: InterventionRecord,
   options: EffectsOptions,
-  dataVersion: string,
+  panel: Panel,
 ): Promise<EffectsPayload> {
   const warnings: string[] = []
   const ends = intervention.areas.map((area) => area.end_period)
-  const panelEnd = ends.every((end) => end !== null)
-    ? (ends as string[]).reduce((a, b) => (a > b ? a : b))
-    : undefined
+  const panelEnd = panelEndOf(intervention)
   if (panelEnd && new Set(ends).size > 1) {
     warnings.push(
       `treated areas end at different quarters: the panel ends at the last, ${panelEnd}`,
     )
   }
-  const [panel, treatedAnywhere] = await Promise.all([
-    readPanel(
-      repository,
-      {
-        municipality: options.donors === 'municipality' ? intervention.municipality : undefined,
-        to: panelEnd,
-      },
-      dataVersion,
-    ),
-    repository.treatedAreaCodes(),
-  ])
+  const treatedAnywhere = await repository.treatedAreaCodes()
   const { periods } = panel
   const timeCount = periods.length
   if (timeCount < 2) throw notEstimable('effects need at least two quarters of data')
@@ -406,21 +416,6 @@ async function estimateEffects(
     throw notEstimable('fewer than two never-treated neighbourhoods with complete data')
 
   const firstStart = Math.min(...treated.map((area) => area.startIndex))
-  const cellsOf = (dominant: Map<string, string | null>): DisclosureCells => ({
-    areas: treated.map((area) => {
-      const source = panel.areas.get(area.code) as PanelArea
-      const dominantCode = dominant.get(area.code) ?? null
-      const donor = dominantCode ? (panel.areas.get(dominantCode) as PanelArea) : undefined
-      return {
-        area_code: area.code,
-        start_index: area.startIndex,
-        counts: Array.from(source.counts[options.outcome]),
-        populations: Array.from(source.population),
-        dominant_counts: donor ? Array.from(donor.counts[options.outcome]) : null,
-        dominant_populations: donor ? Array.from(donor.population) : null,
-      }
-    }),
-  })
   const common = {
     intervention_id: intervention.id,
     outcome: options.outcome,
@@ -445,7 +440,6 @@ async function estimateEffects(
         n_pre_periods: firstStart,
         warnings: [...new Set([...warnings, ...result.warnings])],
       },
-      cells: cellsOf(new Map()),
     }
   }
 
@@ -514,10 +508,7 @@ async function estimateEffects(
     if (!(error instanceof RangeError)) throw error
     warnings.push(`no overall effect: ${error.message}`)
   }
-  const dominant = new Map<string, string | null>()
   const byArea: AreaEffect[] = estimates.map((estimate) => {
-    const top = estimate.donors[0]
-    dominant.set(estimate.id, top && top.weight >= 0.5 ? top.id : null)
     return {
       area_code: estimate.id,
       start_period: periods[estimate.treatmentStart],
@@ -558,7 +549,6 @@ async function estimateEffects(
       n_pre_periods: firstStart,
       warnings: [...new Set(warnings)],
     },
-    cells: cellsOf(dominant),
   }
 }
 
@@ -660,261 +650,181 @@ function estimateDid(
 // Viewer disclosure
 // ---------------------------------------------------------------------------------------------
 
-interface CellRow {
-  area_code: string
-  /** Index of the quarter in the panel (the table of secondary suppression). */
-  period: string
-  count: number
-  youth_population: number
-  rate: number | null
-}
+/**
+ * The smallest number of treated areas whose overall effect a viewer sees (the minimum number of
+ * contributors of statistical disclosure practice): with fewer, the overall effect is one or two
+ * areas' own effect.
+ */
+export const minimumTreatedForViewers = 3
 
-interface HiddenRow {
-  hidden_pre: number | null
-  hidden_post: number | null
-  base: number
-  att: number | null
-  pre_rmspe: number | null
-  post_rmspe: number | null
-  ci_low: number | null
-  ci_high: number | null
-  p_value: number | null
+/** The panel with every count and youth population rounded as the disclosure module rounds them. */
+function roundedPanel(panel: Panel, thresholds: DisclosureThresholds): Panel {
+  const round = (series: Float64Array) =>
+    series.map((value) =>
+      Number.isFinite(value) ? roundToMultiple(value, thresholds.roundTo) : value,
+    )
+  const areas = new Map<string, PanelArea>()
+  for (const [code, area] of panel.areas) {
+    areas.set(code, {
+      code,
+      population: round(area.population),
+      counts: {
+        drug_offence_suspects: round(area.counts.drug_offence_suspects),
+        early_school_leavers: round(area.counts.early_school_leavers),
+        halt_registrations: round(area.counts.halt_registrations),
+        parental_debt: round(area.counts.parental_debt),
+      },
+    })
+  }
+  return { periods: panel.periods, indexOf: panel.indexOf, areas }
 }
 
 /**
- * What a viewer sees of an effects result (DESIGN.md §5), through the one disclosure module:
- *
- * - a treated area's quarterly observed rate is a rate of a count: it is null where the snapshot
- *   rule would suppress it (count below AANWAS_MIN_CELL, base below AANWAS_MIN_BASE, or secondary
- *   suppression among the treated areas of the same quarter). Such a cell is "hidden";
- * - every value computed from hidden cells reveals them in combination with the series (e.g. the
- *   mean post gap plus the synthetic series gives the sum of the post counts), so it is suppressed
- *   when the hidden cells it covers sum to less than AANWAS_MIN_CELL (a sum of 10 or more is a
- *   count CBS would publish), or when its population base is below AANWAS_MIN_BASE: per area
- *   `att` and `post_rmspe` (post-period cells; for DiD `att` also the pre-period cells),
- *   `pre_rmspe` (pre-period cells), the overall effect (all treated cells it uses) and each event
- *   time (the cells at that event time). Suppressed fields are null and listed in `suppressed`;
- * - secondary: when exactly one treated area's effect is suppressed, the overall effect is too
- *   (it and the other areas' effects would give the suppressed one away);
- * - a synthetic series dominated by one donor (weight ≥ 0.5) is essentially that donor's own rate:
- *   it is null where that donor's cell would be hidden;
- * - donor codes and weights, p-values of ranks, counts of donors and periods are shown as they are.
+ * Per treated area, per quarter of the panel: whether a viewer's snapshot table withholds the
+ * area's outcome rate there (its count below minCell, its base below minBase, or secondary
+ * suppression within its district and quarter) — the cells a viewer's per-area values must not
+ * rest on. The district of a neighbourhood is its code's prefix (DESIGN.md §1).
  */
-export function viewerEffects(
-  effects: Effects,
-  cells: DisclosureCells,
+function withheldOutcomeCells(
+  panel: Panel,
+  treatedCodes: readonly string[],
+  outcome: Outcome,
   thresholds: DisclosureThresholds,
-): Effects {
-  const cellRows: CellRow[] = []
-  for (const area of cells.areas) {
-    area.counts.forEach((count, t) => {
-      const population = area.populations[t]
-      cellRows.push({
-        area_code: area.area_code,
-        period: String(t),
+): Map<string, boolean[]> {
+  const districtOf = (code: string) => `WK${code.slice(2, 8)}`
+  const districts = new Set(treatedCodes.map(districtOf))
+  interface CellRow {
+    area_code: string
+    period: string
+    count: number | null
+    youth_population: number
+    rate: number | null
+  }
+  const rows: CellRow[] = []
+  for (const [code, area] of panel.areas) {
+    if (!districts.has(districtOf(code))) continue
+    panel.periods.forEach((period, t) => {
+      const count = Number.isFinite(area.counts[outcome][t]) ? area.counts[outcome][t] : null
+      const population = Number.isFinite(area.population[t]) ? area.population[t] : 0
+      rows.push({
+        area_code: code,
+        period,
         count,
         youth_population: population,
-        rate: population > 0 ? count / population : null,
+        rate: rate(count, population),
       })
     })
   }
   const disclosed = discloseForViewer(
-    cellRows,
+    rows,
     {
+      basis: 'cells',
       counts: ['count'],
       populations: ['youth_population'],
-      derived: [{ field: 'rate', from: ['count'], base: (row) => row.youth_population }],
-      group: (row) => row.period,
+      derived: [
+        {
+          field: 'rate',
+          from: ['count'],
+          base: (row) => row.youth_population,
+          fromRounded: (rounded) => rate(rounded.count, rounded.youth_population),
+        },
+      ],
+      group: (row) => `${districtOf(row.area_code)}|${row.period}`,
       identity: (row) => row.area_code,
     },
     thresholds,
   )
-  const hiddenOf = new Map<string, boolean[]>()
-  disclosed.forEach((row, index) => {
-    const list = hiddenOf.get(row.area_code) ?? []
-    list.push((row.suppressed ?? []).includes('rate') || cellRows[index].rate === null)
-    hiddenOf.set(row.area_code, list)
+  const withheld = new Map<string, boolean[]>(
+    treatedCodes.map((code) => [code, new Array<boolean>(panel.periods.length).fill(true)]),
+  )
+  disclosed.forEach((row) => {
+    const cells = withheld.get(row.area_code)
+    if (!cells) return
+    cells[panel.indexOf.get(row.period)!] = row.rate === null
   })
-  const isDid = effects.method === 'did'
-  const hiddenSum = (
-    area: DisclosureCells['areas'][number],
-    keep: (t: number) => boolean,
-  ): number | null => {
-    const hidden = hiddenOf.get(area.area_code) ?? []
-    let sum: number | null = null
-    area.counts.forEach((count, t) => {
-      if (hidden[t] && keep(t)) sum = (sum ?? 0) + count
-    })
-    return sum
-  }
-  const cellsByArea = new Map(cells.areas.map((area) => [area.area_code, area]))
-  const minPopulation = (area: DisclosureCells['areas'][number]) => Math.min(...area.populations)
-  const spec = (withInterval: boolean) => ({
-    counts: ['hidden_pre', 'hidden_post'] as const,
-    derived: [
-      {
-        field: 'att' as const,
-        from: isDid ? (['hidden_pre', 'hidden_post'] as const) : (['hidden_post'] as const),
-        base: (row: HiddenRow) => row.base,
-      },
-      {
-        field: 'post_rmspe' as const,
-        from: ['hidden_post'] as const,
-        base: (row: HiddenRow) => row.base,
-      },
-      {
-        field: 'pre_rmspe' as const,
-        from: ['hidden_pre'] as const,
-        base: (row: HiddenRow) => row.base,
-      },
-      ...(withInterval
-        ? [
-            {
-              field: 'ci_low' as const,
-              from: ['hidden_pre', 'hidden_post'] as const,
-              base: (row: HiddenRow) => row.base,
-            },
-            {
-              field: 'ci_high' as const,
-              from: ['hidden_pre', 'hidden_post'] as const,
-              base: (row: HiddenRow) => row.base,
-            },
-          ]
-        : []),
-    ],
-  })
-  const publicFields = (suppressed: readonly string[] | undefined) =>
-    (suppressed ?? []).filter((field) => !field.startsWith('hidden_'))
+  return withheld
+}
 
-  // ---- per area ----
+/**
+ * What a viewer sees of an effects result (DESIGN.md §5, issue 14, finding 3: from each treated
+ * area's effect and its shown synthetic series, Σ count_t / population_t was known, and a small
+ * search over counts pinned suppressed quarters).
+ *
+ * - The estimate is made on the **rounded panel** (every count and youth population of every
+ *   area rounded), donors, weights, placebos and inference included: every number is a function
+ *   of the rounded table.
+ * - Per treated area, `att`, `p_value`, `pre_rmspe`, `post_rmspe` and the quarterly `series`
+ *   (observed and synthetic) are withheld (null, listed in `suppressed`) when any of the area's
+ *   outcome cells in the panel is withheld in the viewer's snapshot table; its donors and weights
+ *   stay.
+ * - Each event-study value is withheld when any treated area's cell at that event time is.
+ * - The overall effect stays when it is computed over at least {@link minimumTreatedForViewers}
+ *   treated areas; else it is withheld.
+ */
+async function viewerEffects(
+  repository: InterventionsRepository,
+  intervention: InterventionRecord,
+  options: EffectsOptions,
+  panel: Panel,
+  thresholds: DisclosureThresholds,
+): Promise<EffectsPayload> {
+  const { effects } = await estimateEffects(
+    repository,
+    intervention,
+    options,
+    roundedPanel(panel, thresholds),
+  )
+  const treatedCodes = effects.by_area.map((entry) => entry.area_code)
+  const withheld = withheldOutcomeCells(panel, treatedCodes, options.outcome, thresholds)
+  const startOf = new Map(
+    effects.by_area.map((entry) => [entry.area_code, panel.indexOf.get(entry.start_period)!]),
+  )
+  const areaFields = ['att', 'p_value', 'pre_rmspe', 'post_rmspe'] as const
   const byArea = effects.by_area.map((entry) => {
-    const area = cellsByArea.get(entry.area_code)
-    if (!area) return entry
-    const start = area.start_index
-    const [row] = discloseForViewer<HiddenRow>(
-      [
-        {
-          hidden_pre: hiddenSum(area, (t) => t < start),
-          hidden_post: hiddenSum(area, (t) => t >= start),
-          base: minPopulation(area),
-          att: entry.att,
-          pre_rmspe: entry.pre_rmspe,
-          post_rmspe: entry.post_rmspe,
-          ci_low: null,
-          ci_high: null,
-          p_value: entry.p_value,
-        },
-      ],
-      spec(false),
-      thresholds,
-    )
-    const hidden = hiddenOf.get(entry.area_code) ?? []
-    const dominantHidden = (t: number) => {
-      if (!area.dominant_counts || !area.dominant_populations) return false
-      const population = area.dominant_populations[t]
-      return !(population >= thresholds.minBase && area.dominant_counts[t] >= thresholds.minCell)
-    }
-    const suppressed = publicFields(row.suppressed)
-    const series = entry.series?.map((point, t) => ({
-      period: point.period,
-      observed: hidden[t] ? null : point.observed,
-      synthetic: dominantHidden(t) ? null : point.synthetic,
-    }))
-    if (series?.some((point) => point.observed === null)) suppressed.push('series.observed')
-    if (series?.some((point) => point.synthetic === null)) suppressed.push('series.synthetic')
+    if (!(withheld.get(entry.area_code) ?? []).some(Boolean)) return entry
     return {
       ...entry,
-      att: row.att,
-      pre_rmspe: row.pre_rmspe,
-      post_rmspe: row.post_rmspe,
-      ...(series ? { series } : {}),
-      ...(suppressed.length > 0 ? { suppressed } : {}),
+      att: null,
+      p_value: null,
+      pre_rmspe: null,
+      post_rmspe: null,
+      ...(entry.series
+        ? {
+            series: entry.series.map((point) => ({
+              period: point.period,
+              observed: null,
+              synthetic: null,
+            })),
+          }
+        : {}),
+      suppressed: [...areaFields, ...(entry.series ? ['series'] : [])].sort(),
     }
   })
-
-  // ---- overall and event study ----
-  const totalBase = cells.areas.reduce((sum, area) => sum + minPopulation(area), 0)
-  const sumOver = (keep: (area: DisclosureCells['areas'][number], t: number) => boolean) => {
-    let sum: number | null = null
-    for (const area of cells.areas) {
-      const part = hiddenSum(area, (t) => keep(area, t))
-      if (part !== null) sum = (sum ?? 0) + part
-    }
-    return sum
-  }
-  const aggregateRow = (
-    value: {
-      att: number | null
-      ci_low: number | null
-      ci_high: number | null
-      p_value?: number | null
-    },
-    hidden: number | null,
-    base: number,
-  ) => {
-    const [row] = discloseForViewer<HiddenRow>(
-      [
-        {
-          hidden_pre: hidden,
-          hidden_post: hidden,
-          base,
-          att: value.att,
-          pre_rmspe: null,
-          post_rmspe: null,
-          ci_low: value.ci_low,
-          ci_high: value.ci_high,
-          p_value: value.p_value ?? null,
-        },
-      ],
-      spec(true),
-      thresholds,
-    )
-    return { row, suppressed: publicFields(row.suppressed) }
-  }
-  const overallHidden = sumOver((area, t) => isDid || t >= area.start_index)
-  const overall = aggregateRow(effects.overall, overallHidden, totalBase)
-  // with every other area's effect shown, the overall effect would give away the one suppressed
-  const suppressedAreas = byArea.filter(
-    (entry) => entry.att === null && cellsByArea.has(entry.area_code),
-  ).length
-  if (suppressedAreas === 1 && effects.by_area.length > 0) {
-    overall.row.att = null
-    overall.row.ci_low = null
-    overall.row.ci_high = null
-    for (const field of ['att', 'ci_high', 'ci_low']) {
-      if (!overall.suppressed.includes(field)) overall.suppressed.push(field)
-    }
-    overall.suppressed.sort()
-  }
   const eventStudy = effects.event_study.map((entry) => {
-    const hidden = sumOver((area, t) => t - area.start_index === entry.event_time)
-    const base = cells.areas
-      .filter((area) => {
-        const t = area.start_index + entry.event_time
-        return t >= 0 && t < area.counts.length
-      })
-      .reduce((sum, area) => sum + minPopulation(area), 0)
-    const { row, suppressed } = aggregateRow(entry, hidden, base)
+    const fedBySuppressed = treatedCodes.some((code) => {
+      const t = startOf.get(code)! + entry.event_time
+      return t >= 0 && t < panel.periods.length && withheld.get(code)![t]
+    })
+    if (!fedBySuppressed) return entry
     return {
       event_time: entry.event_time,
-      att: row.att,
-      ci_low: row.ci_low,
-      ci_high: row.ci_high,
-      ...(suppressed.length > 0 ? { suppressed } : {}),
+      att: null,
+      ci_low: null,
+      ci_high: null,
+      suppressed: ['att', 'ci_high', 'ci_low'],
     }
   })
-  return {
-    ...effects,
-    overall: {
-      att: overall.row.att,
-      ci_low: overall.row.ci_low,
-      ci_high: overall.row.ci_high,
-      p_value: effects.overall.p_value,
-      ...(overall.suppressed.length > 0 ? { suppressed: overall.suppressed } : {}),
-    },
-    by_area: byArea,
-    event_study: eventStudy,
-  }
+  const overall =
+    effects.n_treated >= minimumTreatedForViewers
+      ? effects.overall
+      : {
+          att: null,
+          ci_low: null,
+          ci_high: null,
+          p_value: null,
+          suppressed: ['att', 'ci_high', 'ci_low', 'p_value'],
+        }
+  return { effects: { ...effects, overall, by_area: byArea, event_study: eventStudy } }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ export async function executeRiskRun(
   const { knex, riskRepository, tf } = dependencies
   try {
     await riskRepository.setProgress(run.id, 0.05)
+    // The database's clock, as the snapshots' valid_from and valid_to are
+    const inputAt = await riskRepository.databaseTime()
     const rows = await riskRepository.modelInput()
     await riskRepository.setProgress(run.id, 0.25)
     const started = performance.now()
@@ -100,6 +102,8 @@ export async function executeRiskRun(
           null_deviance: result.null_deviance,
           aic: result.aic,
           coefficients: result.coefficients,
+          covariance: result.covariance,
+          input_at: inputAt,
           quality: result.quality && {
             brier: result.quality.brier,
             calibration: result.quality.calibration,

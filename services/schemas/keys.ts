@@ -18,6 +18,13 @@ export const KeyCreateSchema = Type.Object(
     role: RoleSchema,
     municipality: Type.Optional(MunicipalityCodeSchema),
     label: Type.Optional(Type.String({ maxLength: 200 })),
+    expires_at: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'optional: after this time (ISO 8601 with an offset, in the future) the key is refused like a revoked one',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -35,6 +42,7 @@ export const KeySchema = Type.Object({
   label: Nullable(Type.String()),
   created_at: Type.String({ format: 'date-time' }),
   revoked_at: Nullable(Type.String({ format: 'date-time' })),
+  expires_at: Nullable(Type.String({ format: 'date-time' })),
 })
 export const KeyListSchema = ListOf(KeySchema)
 export const KeyListQuerySchema = Type.Object(

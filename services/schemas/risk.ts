@@ -36,8 +36,10 @@ const QualitySchema = Type.Object({
     Type.Object({
       decile: Type.Integer(),
       n_rows: Type.Integer(),
-      observed: Type.Number(),
+      // a count: null and listed in `suppressed` for a viewer when below AANWAS_MIN_CELL
+      observed: Nullable(Type.Number()),
       expected: Type.Number(),
+      suppressed: Type.Optional(Type.Array(Type.String())),
     }),
   ),
   cv_deviance: Nullable(Type.Number()),
@@ -71,6 +73,11 @@ export const RunSchema = Type.Object({
   data_to: Nullable(Type.String()),
   fit_ms: Nullable(Type.Integer()),
   scores_kept: Type.Boolean(),
+  published: Type.Boolean({
+    description:
+      'published runs are what GET /v1/risk serves; runs an analyst starts are previews until an admin publishes one',
+  }),
+  published_at: Nullable(Type.String({ format: 'date-time' })),
   created_at: Type.String({ format: 'date-time' }),
   started_at: Nullable(Type.String({ format: 'date-time' })),
   finished_at: Nullable(Type.String({ format: 'date-time' })),
@@ -97,6 +104,12 @@ export const RunParamsSchema = Type.Object({ id: UuidSchema })
 
 export const RiskQuerySchema = Type.Object(
   {
+    run_id: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: "a run's own scores (a preview, say); default: the latest published run",
+      }),
+    ),
     period: Type.Optional(PeriodInputSchema),
     municipality: Type.Optional(MunicipalityCodeSchema),
     horizon_quarters: Type.Optional(Type.Integer({ minimum: 0, maximum: 40, default: 0 })),
@@ -119,10 +132,12 @@ export const RiskItemSchema = Type.Object({
   standardized_ratio: Nullable(Type.Number()),
   ratio_ci_low: Nullable(Type.Number()),
   ratio_ci_high: Nullable(Type.Number()),
-  percentile: Type.Number(),
-  rank: Type.Integer(),
-  percentile_national: Type.Number(),
-  rank_national: Type.Integer(),
+  // null only for a viewer when the rounded table leaves the area without a risk (a rounded
+  // youth population of 0)
+  percentile: Nullable(Type.Number()),
+  rank: Nullable(Type.Integer()),
+  percentile_national: Nullable(Type.Number()),
+  rank_national: Nullable(Type.Integer()),
   suppressed: Type.Optional(Type.Array(Type.String())),
   unreliable: Type.Optional(Type.Boolean()),
 })

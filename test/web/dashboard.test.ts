@@ -42,7 +42,9 @@ t.test('dashboard in Chromium', { skip }, async (t) => {
   // ---- the service: demo data, a model run, an intervention, alert rules ----
   const { app, admin } = await buildTestApp(t, 'pglite')
   await loadDemoData(app)
-  await app.modelRunner.queue({ horizon_quarters: 0, from_period: null, to_period: null }, null)
+  await app.modelRunner.queue({ horizon_quarters: 0, from_period: null, to_period: null }, null, {
+    publish: true,
+  })
   await app.modelRunner.idle()
 
   const municipality = 'GM0518'

@@ -113,7 +113,14 @@ export default fp(
     /** A key verified within the last few seconds, without a database round trip. */
     function recentlyVerified(secret: string): ApiKeyRow | undefined {
       const cached = verified.get(secret)
-      return cached && cached.until > Date.now() ? cached.key : undefined
+      const now = Date.now()
+      if (!cached || cached.until <= now) return undefined
+      // an expiry inside the cache window takes effect at once
+      if (cached.key.expires_at && new Date(cached.key.expires_at).getTime() <= now) {
+        verified.delete(secret)
+        return undefined
+      }
+      return cached.key
     }
 
     async function lookUp(secret: string): Promise<ApiKeyRow | undefined> {

@@ -565,8 +565,8 @@ export function createAlertsRepository(knex: Knex, engine: DatabaseEngine) {
     },
 
     /**
-     * The latest successful run of a horizon and its scores for its last `quarters` scored
-     * quarters, per neighbourhood; undefined without such a run.
+     * The latest published run of a horizon (what `GET /v1/risk` serves) and its scores for its
+     * last `quarters` scored quarters, per neighbourhood; undefined without such a run.
      */
     async riskInput(
       horizon: number,
@@ -574,7 +574,13 @@ export function createAlertsRepository(knex: Knex, engine: DatabaseEngine) {
       trx: Knex | Knex.Transaction = knex,
     ): Promise<RiskInput | undefined> {
       const run = await trx('model_runs')
-        .where({ horizon_quarters: horizon, status: 'succeeded', scores_kept: true })
+        .where({
+          horizon_quarters: horizon,
+          status: 'succeeded',
+          published: true,
+          scores_kept: true,
+        })
+        .orderBy('published_at', 'desc')
         .orderBy('finished_at', 'desc')
         .first('id')
       if (!run) return undefined

@@ -13,6 +13,8 @@ export interface ApiKeyRow {
   bootstrap: boolean
   created_at: Date
   revoked_at: Date | null
+  /** After this time the key is refused like a revoked one; null: it does not expire. */
+  expires_at: Date | null
 }
 
 export function createKeysRepository(knex: Knex) {
@@ -21,8 +23,11 @@ export function createKeysRepository(knex: Knex) {
       hash: string,
       trx: Knex | Knex.Transaction = knex,
     ): Promise<ApiKeyRow | undefined> {
-      return (await trx('api_keys').where({ key_hash: hash }).whereNull('revoked_at').first()) as
-        ApiKeyRow | undefined
+      return (await trx('api_keys')
+        .where({ key_hash: hash })
+        .whereNull('revoked_at')
+        .where((valid) => valid.whereNull('expires_at').orWhere('expires_at', '>', trx.fn.now()))
+        .first()) as ApiKeyRow | undefined
     },
 
     async insert(
@@ -33,6 +38,7 @@ export function createKeysRepository(knex: Knex) {
         municipality: string | null
         label: string | null
         bootstrap?: boolean
+        expires_at?: Date | null
       },
       trx: Knex | Knex.Transaction = knex,
     ): Promise<void> {
@@ -43,6 +49,7 @@ export function createKeysRepository(knex: Knex) {
       const [{ n }] = await trx('api_keys')
         .where({ role: 'admin' })
         .whereNull('revoked_at')
+        .where((valid) => valid.whereNull('expires_at').orWhere('expires_at', '>', trx.fn.now()))
         .count<{ n: number }[]>({ n: '*' })
       return Number(n)
     },

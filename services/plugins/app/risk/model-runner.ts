@@ -8,10 +8,16 @@ import type { ModelRunRow, RunRequest } from './risk-repository.js'
 declare module 'fastify' {
   interface FastifyInstance {
     modelRunner: {
-      /** Queues a run (or returns the identical queued one) and starts the worker. */
+      /**
+       * Queues a run (or returns the identical queued one) and starts the worker. `publish`:
+       * the run is published when it succeeds (an admin's run, an automatic recompute); else it
+       * is a preview until an admin publishes it. Asking for a queued preview with `publish`
+       * makes it publish.
+       */
       queue(
         request: RunRequest,
         requestedBy: string | null,
+        options: { publish: boolean },
       ): Promise<{ runId: string; reused: boolean }>
       /** Resolves when this instance has no run in progress and none queued that it can take. */
       idle(): Promise<void>
@@ -131,14 +137,22 @@ export default fp(
     }
 
     fastify.decorate('modelRunner', {
-      async queue(request: RunRequest, requestedBy: string | null) {
+      async queue(request: RunRequest, requestedBy: string | null, options: { publish: boolean }) {
         const existing = await riskRepository.findQueued(request)
         if (existing) {
+          if (options.publish && !existing.publish_on_success) {
+            await riskRepository.publishOnSuccess(existing.id)
+          }
           kick()
           return { runId: existing.id, reused: true }
         }
         const runId = randomUUID()
-        await riskRepository.insertQueued({ ...request, id: runId, requested_by: requestedBy })
+        await riskRepository.insertQueued({
+          ...request,
+          id: runId,
+          requested_by: requestedBy,
+          publish_on_success: options.publish,
+        })
         kick()
         return { runId, reused: false }
       },

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { DatabaseEngine } from '../../../db/open-database.js'
 import type { RiskModelRow } from '../../../../models/risk/risk-model.js'
+import type { SnapshotValues } from '../../../domain/snapshot-values.js'
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed'
 
@@ -39,6 +40,16 @@ export interface ModelRunRow extends RunRequest {
   created_at: Date
   started_at: Date | null
   finished_at: Date | null
+  /** Decided when queued: an admin's run or an automatic recompute publishes on success. */
+  publish_on_success: boolean
+  /** Published runs are what `GET /v1/risk` serves; an analyst's run is a preview until then. */
+  published: boolean
+  published_at: Date | null
+  published_by: string | null
+  /** The coefficients' covariance (inverse Fisher information), for a viewer's risk intervals. */
+  covariance: number[][] | null
+  /** When the run read its input: the snapshots valid then are the table it was fitted on. */
+  input_at: Date | null
 }
 
 /** One stored score: a neighbourhood-quarter of one run. */
@@ -229,6 +240,7 @@ function toRun(row: Record<string, unknown>): ModelRunRow {
     ...(row as unknown as ModelRunRow),
     coefficients: parseJson(row.coefficients),
     quality: parseJson(row.quality),
+    covariance: (parseJson(row.covariance) ?? null) as number[][] | null,
     error: parseJson(row.error) as ModelRunRow['error'],
   }
 }
@@ -258,10 +270,30 @@ export function createRiskRepository(knex: Knex, engine: DatabaseEngine) {
     },
 
     async insertQueued(
-      run: RunRequest & { id: string; requested_by: string | null },
+      run: RunRequest & { id: string; requested_by: string | null; publish_on_success: boolean },
       trx: Knex | Knex.Transaction = knex,
     ): Promise<void> {
       await trx('model_runs').insert({ ...run, status: 'queued', progress: 0 })
+    },
+
+    /** A queued run asked for again by someone whose runs publish: it will publish too. */
+    async publishOnSuccess(id: string, trx: Knex | Knex.Transaction = knex): Promise<void> {
+      await trx('model_runs').where({ id, status: 'queued' }).update({ publish_on_success: true })
+    },
+
+    /**
+     * Publishes a succeeded run (an admin's decision): from now on it is what `GET /v1/risk`
+     * serves for its horizon, until a later one is published. False when it is not succeeded.
+     */
+    async publish(
+      id: string,
+      keyId: string | null,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<boolean> {
+      const changed = await trx('model_runs')
+        .where({ id, status: 'succeeded' })
+        .update({ published: true, published_at: trx.fn.now(), published_by: keyId })
+      return changed > 0
     },
 
     async find(id: string, trx: Knex | Knex.Transaction = knex): Promise<ModelRunRow | undefined> {
@@ -329,10 +361,13 @@ export function createRiskRepository(knex: Knex, engine: DatabaseEngine) {
           ...result,
           coefficients: JSON.stringify(result.coefficients),
           quality: JSON.stringify(result.quality),
+          covariance: JSON.stringify(result.covariance ?? null),
           status: 'succeeded',
           progress: 1,
           scores_kept: true,
           finished_at: trx.fn.now(),
+          published: trx.raw('publish_on_success'),
+          published_at: trx.raw('CASE WHEN publish_on_success THEN now() END'),
         })
     },
 
@@ -348,6 +383,12 @@ export function createRiskRepository(knex: Knex, engine: DatabaseEngine) {
             message: 'the service stopped while this run was in progress',
           }),
         })
+    },
+
+    /** The database server's current time (the clock of the snapshots' validity). */
+    async databaseTime(trx: Knex | Knex.Transaction = knex): Promise<Date> {
+      const result = await trx.raw('SELECT clock_timestamp() AS at')
+      return new Date((result.rows as { at: Date | string }[])[0].at)
     },
 
     /** Every current neighbourhood snapshot: the model's input. */
@@ -404,27 +445,66 @@ export function createRiskRepository(knex: Knex, engine: DatabaseEngine) {
         .where({ horizon_quarters: horizon, status: 'succeeded' })
         .orderBy('finished_at', 'desc')
         .limit(1)
+      const latestPublished = trx('model_runs')
+        .select('id')
+        .where({ horizon_quarters: horizon, status: 'succeeded', published: true })
+        .orderBy('published_at', 'desc')
+        .limit(1)
       const stale = trx('model_runs')
         .select('id')
         .where({ horizon_quarters: horizon, scores_kept: true })
         .whereNotIn('id', keep)
         .whereNotIn('id', latest)
+        .whereNotIn('id', latestPublished)
       const ids = (await stale).map((row: { id: string }) => row.id)
       if (ids.length === 0) return
       await trx('risk_scores').whereIn('run_id', ids).delete()
       await trx('model_runs').whereIn('id', ids).update({ scores_kept: false })
     },
 
-    /** The latest succeeded run of a horizon. */
-    async latestSucceeded(
+    /** The run `GET /v1/risk` serves for a horizon: the one published last. */
+    async latestPublished(
       horizon: number,
       trx: Knex | Knex.Transaction = knex,
     ): Promise<ModelRunRow | undefined> {
       const row = await trx('model_runs')
-        .where({ horizon_quarters: horizon, status: 'succeeded' })
+        .where({ horizon_quarters: horizon, status: 'succeeded', published: true })
+        .orderBy('published_at', 'desc')
         .orderBy('finished_at', 'desc')
         .first()
       return row ? toRun(row) : undefined
+    },
+
+    /**
+     * Every neighbourhood's snapshot of the given quarters as it was valid at `asOf` (the time a
+     * run read its input; current rows when null): the table a viewer's risks are computed from
+     * (services/domain/viewer-risk.ts), nationally, so national ranks mean what they say.
+     */
+    async inputsAt(
+      periods: readonly string[],
+      asOf: Date | null,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<Array<SnapshotValues & { area_code: string; period: string }>> {
+      const query = trx('snapshots')
+        .select(
+          'area_code',
+          'period',
+          'youth_population',
+          'early_school_leavers',
+          'halt_registrations',
+          'parental_debt',
+          'drug_offence_suspects',
+        )
+        .whereIn('period', periods)
+        .where('area_code', 'like', 'BU%')
+      if (asOf) {
+        query
+          .where('valid_from', '<=', asOf)
+          .andWhere((valid) => valid.whereNull('valid_to').orWhere('valid_to', '>', asOf))
+      } else {
+        query.whereNull('valid_to')
+      }
+      return (await query) as Array<SnapshotValues & { area_code: string; period: string }>
     },
 
     /** The latest predictor quarter a run scored (within a municipality when given). */

@@ -269,6 +269,33 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
     },
 
     /**
+     * The periods among `periods` at which a district or municipality has at least one
+     * neighbourhood row (current, or valid at `asOf`): where its own totals are linked to them.
+     */
+    async periodsWithNeighbourhoods(
+      area: { area_code: string; level: string },
+      periods: readonly string[],
+      asOf?: Date,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<Set<string>> {
+      if (periods.length === 0 || area.level === 'neighbourhood') return new Set()
+      const query = trx('snapshots as s')
+        .join('areas as a', 'a.area_code', 's.area_code')
+        .where('a.level', 'neighbourhood')
+        .where(area.level === 'district' ? 'a.parent_code' : 'a.municipality_code', area.area_code)
+        .whereIn('s.period', periods as string[])
+      if (asOf) {
+        query
+          .where('s.valid_from', '<=', asOf)
+          .andWhere((valid) => valid.whereNull('s.valid_to').orWhere('s.valid_to', '>', asOf))
+      } else {
+        query.whereNull('s.valid_to')
+      }
+      const rows = (await query.distinct('s.period')) as { period: string }[]
+      return new Set(rows.map((row) => row.period))
+    },
+
+    /**
      * An area's own snapshot history, one row per period: the current revision, or the one
      * valid at `asOf`. `from` and `to` are inclusive canonical quarters.
      */

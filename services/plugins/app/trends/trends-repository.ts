@@ -29,11 +29,11 @@ export interface AreaSeries {
   quarters: AreaQuarter[]
 }
 
-/** The id of the latest successful horizon-0 model run (most recent `finished_at`), or NULL. */
+/** The id of the latest published horizon-0 model run (what `GET /v1/risk` serves), or NULL. */
 const latestRunSql = `(
   SELECT id FROM model_runs
-  WHERE status = 'succeeded' AND horizon_quarters = 0
-  ORDER BY finished_at DESC NULLS LAST, id
+  WHERE status = 'succeeded' AND published AND horizon_quarters = 0
+  ORDER BY published_at DESC NULLS LAST, finished_at DESC NULLS LAST, id
   LIMIT 1
 )`
 
@@ -63,9 +63,9 @@ function rowsOf<Row>(result: unknown): Row[] {
 export function createTrendsRepository(knex: Knex) {
   return {
     /**
-     * The quarterly series of an area: its own current snapshots when it has any; otherwise
-     * (a district or municipality fed only through its neighbourhoods) the sum over its
-     * neighbourhoods, a district's being its children, a municipality's every neighbourhood
+     * The quarterly series of an area: its own current snapshots when it has any (unless
+     * `sumOverNeighbourhoods`); otherwise (a district or municipality fed only through its
+     * neighbourhoods) the sum over its neighbourhoods, a district's being its children, a municipality's every neighbourhood
      * with its `municipality_code`.
      *
      * Sums never turn a missing value into 0 (DESIGN.md §1, issue 6 item 4):
@@ -82,6 +82,7 @@ export function createTrendsRepository(knex: Knex) {
      */
     async areaSeries(
       area: { area_code: string; level: AreaLevel },
+      options: { sumOverNeighbourhoods?: boolean } = {},
       trx: Knex | Knex.Transaction = knex,
     ): Promise<AreaSeries> {
       const own = rowsOf<AreaQuarter>(
@@ -96,7 +97,7 @@ export function createTrendsRepository(knex: Knex) {
           [area.area_code],
         ),
       )
-      if (own.length > 0 || area.level === 'neighbourhood') {
+      if ((own.length > 0 && !options.sumOverNeighbourhoods) || area.level === 'neighbourhood') {
         return { aggregated: false, quarters: own }
       }
       const memberFilter =

@@ -7,7 +7,6 @@ import {
   interventionEffects,
   interventionPower,
   normaliseInterventionAreas,
-  viewerEffects,
 } from '../../../jobs/intervention-effects.js'
 import type { InterventionRecord } from '../../../plugins/app/interventions/interventions-repository.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
@@ -201,7 +200,9 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           'same-size placebo-group intervals; donors: the max_donors never-treated neighbourhoods ' +
           'closest to the treated pre-period rate path) or did (Callaway & Sant’Anna 2021 against ' +
           'every never-treated neighbourhood). Cached per intervention, method, options and data ' +
-          'version. Viewers get values that could reveal counts below AANWAS_MIN_CELL as null.',
+          'version. Viewers get the estimate on the rounded table: per-area values, series and ' +
+          'event-study values that rest on a suppressed cell are null, and the overall effect needs ' +
+          'at least three treated areas.',
         params: InterventionParamsSchema,
         querystring: EffectsQuerySchema,
         response: { 200: EffectsSchema, ...withUnprocessable },
@@ -209,13 +210,28 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request) => {
       const record = await findInScope(request.params.id, request.caller)
-      const { effects, cells } = await interventionEffects(interventionsRepository, record, {
-        method: request.query.method ?? 'synthetic_control',
-        outcome: request.query.outcome ?? 'drug_offence_suspects',
-        donors: request.query.donors ?? 'all',
-        maxDonors: request.query.max_donors ?? 200,
-      })
-      if (!seesExactValues(request.caller)) return viewerEffects(effects, cells, config)
+      const exact = seesExactValues(request.caller)
+      const { effects } = await interventionEffects(
+        interventionsRepository,
+        record,
+        {
+          method: request.query.method ?? 'synthetic_control',
+          outcome: request.query.outcome ?? 'drug_offence_suspects',
+          donors: request.query.donors ?? 'all',
+          maxDonors: request.query.max_donors ?? 200,
+        },
+        exact
+          ? { kind: 'exact' }
+          : {
+              kind: 'viewer',
+              thresholds: {
+                minCell: config.minCell,
+                roundTo: config.roundTo,
+                minBase: config.minBase,
+              },
+            },
+      )
+      if (!exact) return effects
       request.audit = {
         exactRead: true,
         areaCode: record.municipality,

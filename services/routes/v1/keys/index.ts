@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { badRequest, notFound } from '../../../errors.js'
 import { errorResponses } from '../../../schemas/common.js'
+import { timeParameter } from '../../../domain/time-parameter.js'
 import {
   KeyCreateSchema,
   KeyCreatedSchema,
@@ -32,6 +33,10 @@ const keyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       if (role === 'admin' && municipality) {
         throw badRequest('admin keys have no municipality scope: leave municipality out')
       }
+      const expiresAt = timeParameter('expires_at', request.body.expires_at) ?? null
+      if (expiresAt && expiresAt.getTime() <= Date.now()) {
+        throw badRequest(`expires_at ${request.body.expires_at} is not in the future`)
+      }
       const id = randomUUID()
       const key = fastify.newApiKeySecret()
       await keysRepository.insert({
@@ -40,6 +45,7 @@ const keyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         role,
         municipality: municipality ?? null,
         label: label ?? null,
+        expires_at: expiresAt,
       })
       return reply.code(201).send({ id, key })
     },
@@ -88,6 +94,7 @@ const keyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           label: key.label,
           created_at: new Date(key.created_at).toISOString(),
           revoked_at: key.revoked_at ? new Date(key.revoked_at).toISOString() : null,
+          expires_at: key.expires_at ? new Date(key.expires_at).toISOString() : null,
         })),
         total,
       }

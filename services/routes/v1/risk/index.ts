@@ -2,7 +2,15 @@ import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-t
 import { listScope } from '../../../domain/scope.js'
 import { exactRisk, viewerRisk, type RiskRow } from '../../../domain/risk-disclosure.js'
 import { AppError, badRequest, notFound } from '../../../errors.js'
-import { errorResponses } from '../../../schemas/common.js'
+import type { Caller } from '../../../plugins/app/auth.js'
+import { viewerRun } from '../../../domain/risk-disclosure.js'
+import {
+  publishedModel,
+  viewerRiskTable,
+  type ViewerRiskScore,
+} from '../../../domain/viewer-risk.js'
+import { shiftPeriod } from '../../../../models/periods/quarter.js'
+import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import type { ModelRunRow } from '../../../plugins/app/risk/risk-repository.js'
 import { LruCache } from '../../../domain/lru-cache.js'
 import {
@@ -44,6 +52,8 @@ function runResource(run: ModelRunRow): Run {
     data_to: run.data_to,
     fit_ms: run.fit_ms,
     scores_kept: run.scores_kept,
+    published: run.published,
+    published_at: iso(run.published_at),
     created_at: new Date(run.created_at).toISOString(),
     started_at: iso(run.started_at),
     finished_at: iso(run.finished_at),
@@ -54,6 +64,28 @@ function runResource(run: ModelRunRow): Run {
 /** The national risk model: runs and per-neighbourhood risk (DESIGN.md §3). */
 const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { riskRepository, modelRunner, config } = fastify
+  /** A run as this caller may see it: exact for analysts and admins, published figures else. */
+  const runFor = (caller: Caller | null, run: ModelRunRow): Run =>
+    seesExactValues(caller) ? runResource(run) : viewerRun(runResource(run), config)
+  // A viewer's national risk table of a (run, predictor quarter): computed once from the rounded
+  // table valid when the run read its input (services/domain/viewer-risk.ts).
+  const viewerTables = new LruCache<Promise<Map<string, ViewerRiskScore>>>(32)
+  const viewerTable = (run: ModelRunRow, period: string) => {
+    const key = `${run.id}|${period}`
+    let table = viewerTables.get(key)
+    if (!table) {
+      table = (async () => {
+        const model = publishedModel(run)
+        if (!model) return new Map<string, ViewerRiskScore>()
+        const periods = [period, shiftPeriod(period, run.horizon_quarters)]
+        const rows = await riskRepository.inputsAt(periods, run.input_at)
+        return viewerRiskTable(model, rows, period, run.horizon_quarters, config)
+      })()
+      table.catch(() => viewerTables.delete(key))
+      viewerTables.set(key, table)
+    }
+    return table
+  }
   // A run's scores never change, so the disclosed table of a (run, period, municipality, audience)
   // is computed once; a new run has a new id and so new entries.
   const riskTables = new LruCache<{ period: string; items: RiskItem[] }>(64)
@@ -64,7 +96,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const latestRun = async (horizon: number) => {
     const cached = latestRuns.get(horizon)
     if (cached && cached.until > Date.now()) return cached.run
-    const run = await riskRepository.latestSucceeded(horizon)
+    const run = await riskRepository.latestPublished(horizon)
     // "No run yet" is not remembered: the first run must show at once.
     if (run) latestRuns.set(horizon, { run, until: Date.now() + 1000 })
     return run
@@ -87,11 +119,42 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const from = periodParameter('from', request.body.from) ?? null
       const to = periodParameter('to', request.body.to) ?? null
       if (from && to && from > to) throw badRequest(`from (${from}) is after to (${to})`)
+      // An admin's run publishes when it succeeds; an analyst's is a preview until an admin
+      // publishes it (POST /v1/risk-model/runs/:id/publish).
       const { runId } = await modelRunner.queue(
         { horizon_quarters: request.body.horizon_quarters ?? 0, from_period: from, to_period: to },
         request.caller?.keyId ?? null,
+        { publish: request.caller?.role === 'admin' },
       )
       return reply.code(202).send({ run_id: runId })
+    },
+  )
+
+  fastify.post(
+    '/risk-model/runs/:id/publish',
+    {
+      preHandler: fastify.requireRole('admin'),
+      schema: {
+        tags: ['risk'],
+        summary:
+          'Publish a succeeded run (admin): from now on GET /v1/risk serves it for its horizon',
+        params: RunParamsSchema,
+        response: { 200: RunSchema, ...errorResponses, 409: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const run = await riskRepository.find(request.params.id)
+      if (!run) throw notFound(`no model run ${request.params.id}`)
+      if (run.status !== 'succeeded') {
+        throw new AppError(
+          409,
+          'conflict',
+          `model run ${run.id} is ${run.status}: only a succeeded run can be published`,
+        )
+      }
+      await riskRepository.publish(run.id, request.caller?.keyId ?? null)
+      latestRuns.clear()
+      return runResource((await riskRepository.find(run.id))!)
     },
   )
 
@@ -113,7 +176,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         limit,
         offset,
       })
-      return { items: items.map(runResource), total }
+      return { items: items.map((run) => runFor(request.caller, run)), total }
     },
   )
 
@@ -130,7 +193,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request) => {
       const run = await riskRepository.find(request.params.id)
       if (!run) throw notFound(`no model run ${request.params.id}`)
-      return runResource(run)
+      return runFor(request.caller, run)
     },
   )
 
@@ -148,12 +211,28 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { limit, offset } = request.query
       const horizon = request.query.horizon_quarters ?? 0
       const municipality = listScope(request.caller, request.query.municipality)
-      const run = await latestRun(horizon)
+      let run: ModelRunRow | undefined
+      if (request.query.run_id !== undefined) {
+        run = await riskRepository.find(request.query.run_id)
+        if (!run || run.status !== 'succeeded' || !run.scores_kept) {
+          throw notFound(`no succeeded model run ${request.query.run_id} with its scores kept`)
+        }
+        if (
+          request.query.horizon_quarters !== undefined &&
+          request.query.horizon_quarters !== run.horizon_quarters
+        ) {
+          throw badRequest(
+            `run ${run.id} has horizon_quarters ${run.horizon_quarters}, not ${request.query.horizon_quarters}`,
+          )
+        }
+      } else {
+        run = await latestRun(horizon)
+      }
       if (!run) {
         throw new AppError(
           404,
           'no_model_run',
-          `no successful model run with horizon_quarters ${horizon} yet: start one with POST /v1/risk-model/runs`,
+          `no published model run with horizon_quarters ${horizon} yet: an admin starts one with POST /v1/risk-model/runs (or publishes an analyst's run)`,
         )
       }
       const viewer = !seesExactValues(request.caller)
@@ -194,7 +273,9 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             : []
           table = {
             period: period ?? '',
-            items: viewer ? viewerRisk(rows, config) : exactRisk(rows, config),
+            items: viewer
+              ? viewerRisk(rows, period ? await viewerTable(run, period) : new Map(), config)
+              : exactRisk(rows, config),
           }
           riskTables.set(cacheKey, table)
         }
@@ -206,7 +287,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             JSON.stringify({
               run_id: run.id,
               backend: run.backend,
-              horizon_quarters: horizon,
+              horizon_quarters: run.horizon_quarters,
               period,
               items: pageItems,
               total: items.length,

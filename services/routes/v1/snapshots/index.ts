@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { assertAreaInScope } from '../../../domain/scope.js'
 import { exactSnapshots, viewerSnapshots } from '../../../domain/snapshot-disclosure.js'
-import { AppError, badRequest, notFound, payloadTooLarge } from '../../../errors.js'
+import { AppError, notFound, payloadTooLarge } from '../../../errors.js'
 import { importSnapshots } from '../../../jobs/import-snapshots.js'
 import { csvUploadRecords, jsonUploadRecords } from '../../../ingest/upload-records.js'
 import { AreaParamsSchema } from '../../../schemas/areas.js'
@@ -17,9 +17,8 @@ import {
   UploadSummarySchema,
 } from '../../../schemas/snapshots.js'
 import { periodParameter } from '../../../domain/period-parameter.js'
-
-/** An ISO 8601 time that states its offset (`Z` or `±hh:mm`): `as_of` must not guess a zone. */
-const isoWithOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i
+import { timeParameter } from '../../../domain/time-parameter.js'
+import { seesExactValues } from '../../../plugins/app/auth.js'
 
 /** Counts bytes and hashes them on the way to the parser; too many bytes is a 413. */
 function meteredStream(source: Readable, limitBytes: number) {
@@ -130,9 +129,11 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       request.log.info({ batch: summary }, 'snapshots uploaded')
       if (summary.inserted + summary.revised > 0) fastify.alertEvaluator.schedule('upload')
       if (config.autoRecompute && summary.inserted + summary.revised > 0) {
+        // an automatic recompute publishes, whoever uploaded
         await fastify.modelRunner.queue(
           { horizon_quarters: 0, from_period: null, to_period: null },
           caller.keyId,
+          { publish: true },
         )
       }
       return reply.code(201).send(summary)
@@ -155,15 +156,7 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       assertAreaInScope(request.caller, code)
       const from = periodParameter('from', request.query.from)
       const to = periodParameter('to', request.query.to)
-      let asOf: Date | undefined
-      if (request.query.as_of !== undefined) {
-        asOf = new Date(request.query.as_of)
-        if (!isoWithOffset.test(request.query.as_of) || Number.isNaN(asOf.getTime())) {
-          throw badRequest(
-            `as_of must be an ISO 8601 time with an offset, like 2025-01-01T00:00:00+01:00; got "${request.query.as_of}"`,
-          )
-        }
-      }
+      const asOf = timeParameter('as_of', request.query.as_of)
       const area = await areasRepository.find(code)
       if (!area) throw notFound(`no area ${code}`)
       const { items, total } = await snapshotsRepository.history(code, {
@@ -173,16 +166,19 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         limit: request.query.limit,
         offset: request.query.offset,
       })
-      if (request.caller?.role === 'viewer') {
-        const table =
-          area.level === 'neighbourhood' && area.parent_code
-            ? await snapshotsRepository.siblingsAt(
-                area.parent_code,
-                items.map((row) => row.period),
-                asOf,
-              )
+      if (!seesExactValues(request.caller)) {
+        const periods = items.map((row) => row.period)
+        if (area.level === 'neighbourhood') {
+          const table = area.parent_code
+            ? await snapshotsRepository.siblingsAt(area.parent_code, periods, asOf)
             : items
-        return { items: viewerSnapshots(code, items, table, config), total }
+          return { items: viewerSnapshots(code, items, table, config), total }
+        }
+        // A district's or municipality's own total beside its neighbourhoods' rows is linked to
+        // them (total − the others); viewers see such quarters' counts withheld and the sum of
+        // the neighbourhoods' rounded values on the trend route instead.
+        const linked = await snapshotsRepository.periodsWithNeighbourhoods(area, periods, asOf)
+        return { items: viewerSnapshots(code, items, items, config, linked), total }
       }
       request.audit = { exactRead: true, areaCode: code, rows: items.length }
       return { items: exactSnapshots(items, config), total }

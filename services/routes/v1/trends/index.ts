@@ -5,7 +5,9 @@ import {
   exactTrendListing,
   viewerAreaTrend,
   viewerTrendListing,
+  type ViewerTrendInput,
 } from '../../../domain/trend-disclosure.js'
+import { publishedModel } from '../../../domain/viewer-risk.js'
 import {
   areaTrend,
   latestPeriod,
@@ -26,7 +28,7 @@ import { seesExactValues } from '../../../plugins/app/auth.js'
 import { rateLimitCosts } from '../../../plugins/external/rate-limit.js'
 
 const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { trendsRepository, areasRepository, config } = fastify
+  const { trendsRepository, areasRepository, riskRepository, config } = fastify
 
   fastify.get(
     '/areas/:code/trend',
@@ -51,18 +53,40 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const area = await areasRepository.find(code)
       if (!area) throw notFound(`no area ${code}`)
       const { aggregated, quarters } = await trendsRepository.areaSeries(area)
-      const trend = areaTrend(quarters, range)
       if (!seesExactValues(request.caller)) {
-        const district =
-          area.level === 'neighbourhood' && area.parent_code
+        const run = await riskRepository.latestPublished(0)
+        const model = run ? publishedModel(run) : null
+        let input: ViewerTrendInput
+        let viewerAggregated = aggregated
+        if (area.level === 'neighbourhood') {
+          const district = area.parent_code
             ? await trendsRepository.neighbourhoodSeries({ district: area.parent_code })
             : null
+          input = { kind: 'own', quarters, district }
+        } else {
+          const members = await trendsRepository.neighbourhoodSeries(
+            area.level === 'district' ? { district: code } : { municipality: code },
+          )
+          if (members.length === 0) {
+            input = { kind: 'own', quarters, district: null }
+          } else {
+            // Own totals beside neighbourhood rows are linked to them (total − the others): a
+            // viewer gets the sum of the neighbourhoods' rounded values instead.
+            const sums = aggregated
+              ? quarters
+              : (await trendsRepository.areaSeries(area, { sumOverNeighbourhoods: true })).quarters
+            const exactRiskAt = new Map(sums.map((quarter) => [quarter.period, quarter.risk]))
+            input = { kind: 'sum', members, exactRiskAt }
+            viewerAggregated = true
+          }
+        }
         return {
           area_code: code,
-          aggregated,
-          ...viewerAreaTrend(code, trend, district, range, config),
+          aggregated: viewerAggregated,
+          ...viewerAreaTrend(code, input, model, range, config),
         }
       }
+      const trend = areaTrend(quarters, range)
       request.audit = { exactRead: true, areaCode: code, rows: trend.series.length }
       return { area_code: code, aggregated, ...exactAreaTrend(trend, config) }
     },
@@ -94,11 +118,10 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       })
       const period = asked ?? latestPeriod(neighbourhoods)
       if (!period) return { items: [], total: 0 }
-      const entries = trendListing(neighbourhoods, period)
       const viewer = !seesExactValues(request.caller)
       const disclosed = viewer
-        ? viewerTrendListing(entries, neighbourhoods, config)
-        : exactTrendListing(entries, neighbourhoods, config)
+        ? viewerTrendListing(neighbourhoods, period, config)
+        : exactTrendListing(trendListing(neighbourhoods, period), neighbourhoods, config)
       const items = sortTrendListing(disclosed, sort).slice(offset, offset + limit)
       if (!viewer) {
         request.audit = { exactRead: true, areaCode: municipality ?? null, rows: items.length }

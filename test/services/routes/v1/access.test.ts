@@ -184,6 +184,15 @@ const routes: RouteCase[] = [
     minimumRole: 'viewer',
   },
   {
+    name: 'publish a model run',
+    pattern: 'POST /v1/risk-model/runs/{id}/publish',
+    url: (f) => `/v1/risk-model/runs/${f.runId}/publish`,
+    minimumRole: 'admin',
+    // The run of the fixtures never succeeds (three rows of one quarter): 409 for the admin.
+    allowedStatus: 409,
+    allowedCode: 'conflict',
+  },
+  {
     name: 'risk of a municipality',
     pattern: 'GET /v1/risk',
     url: '/v1/risk?municipality=GM0518',

@@ -117,5 +117,46 @@ for (const engine of engines) {
         t.equal(response.statusCode, 404)
       })
     })
+
+    t.test('key expiry (issue 14)', async (t) => {
+      t.test(
+        'when a key is created with expires_at, then it works until then and is refused after',
+        async (t) => {
+          const expiresAt = new Date(Date.now() + 1500).toISOString()
+          const response = await app.inject({
+            method: 'POST',
+            url: '/v1/keys',
+            headers: admin,
+            payload: { role: 'viewer', expires_at: expiresAt },
+          })
+          t.equal(response.statusCode, 201, response.body)
+          const headers = { authorization: `Bearer ${response.json().key}` }
+          const before = await app.inject({ method: 'GET', url: '/v1/areas', headers })
+          t.equal(before.statusCode, 200)
+          const listed = (await app.inject({ method: 'GET', url: '/v1/keys', headers: admin }))
+            .json()
+            .items.find((key: { id: string }) => key.id === response.json().id)
+          t.equal(listed.expires_at, expiresAt)
+          await new Promise((resolve) =>
+            setTimeout(resolve, Date.parse(expiresAt) - Date.now() + 50),
+          )
+          const after = await app.inject({ method: 'GET', url: '/v1/areas', headers })
+          t.equal(after.statusCode, 401, 'refused at once, though verified a moment ago')
+          t.match(after.json().error.message, /expired/)
+        },
+      )
+
+      t.test('when expires_at is in the past or has no offset, then 400', async (t) => {
+        for (const expiresAt of ['2020-01-01T00:00:00Z', '2030-01-01T00:00:00', 'tomorrow']) {
+          const response = await app.inject({
+            method: 'POST',
+            url: '/v1/keys',
+            headers: admin,
+            payload: { role: 'viewer', expires_at: expiresAt },
+          })
+          t.equal(response.statusCode, 400, expiresAt)
+        }
+      })
+    })
   })
 }

@@ -80,6 +80,7 @@ for (const engine of engines) {
           from_period: null,
           to_period: null,
           requested_by: null,
+          publish_on_success: true,
         })
         const response = await app.inject({
           method: 'POST',
@@ -243,9 +244,103 @@ for (const engine of engines) {
             t.equal(disclosed.observed, null)
             t.equal(disclosed.standardized_ratio, null)
             t.ok(disclosed.suppressed.includes('observed'))
-            t.equal(disclosed.risk, item.risk, 'risk on a base of 150+ stays')
+            t.type(disclosed.risk, 'number', 'risk on a base of 150+ stays')
+            t.not(disclosed.risk, item.risk, 'a viewer never sees the exact score (issue 14)')
+            t.ok(
+              Math.abs(disclosed.risk - item.risk) < 0.2 * item.risk,
+              'the published model on the rounded table is close to the exact score',
+            )
           }
           for (const item of seen) if (item.observed !== null) t.equal(item.observed % 5, 0)
+          // order and ranks come from the viewer's risks, not from the exact ones
+          for (let index = 1; index < seen.length; index += 1) {
+            t.ok(seen[index - 1].risk >= seen[index].risk, 'by the viewer risk descending')
+          }
+          for (const item of seen) {
+            const higher = seen.filter((other: { risk: number }) => other.risk > item.risk).length
+            t.equal(item.rank, higher + 1, `${item.area_code}: rank among the viewer risks`)
+          }
+        },
+      )
+
+      t.test(
+        'when an analyst starts a run, then it is a preview until an admin publishes it',
+        async (t) => {
+          await upload(csvOf(riskPanel()))
+          const published = await runModelToEnd(app, admin)
+          t.equal(published.published, true, "an admin's run publishes when it succeeds")
+          const analyst = await createKey(app, admin, 'analyst', 'GM0518')
+          const preview = await runModelToEnd(app, analyst.headers, { to: '2022Q4' })
+          t.equal(preview.status, 'succeeded')
+          t.equal(preview.published, false, "an analyst's run is a preview")
+          const served = await app.inject({ method: 'GET', url: '/v1/risk', headers: admin })
+          t.equal(served.json().run_id, published.id, 'GET /v1/risk still serves the published run')
+          const asked = await app.inject({
+            method: 'GET',
+            url: `/v1/risk?run_id=${preview.id}`,
+            headers: analyst.headers,
+          })
+          t.equal(asked.json().run_id, preview.id, 'a preview is readable by its id')
+          const refused = await app.inject({
+            method: 'POST',
+            url: `/v1/risk-model/runs/${preview.id}/publish`,
+            headers: analyst.headers,
+          })
+          t.equal(refused.statusCode, 403, 'only an admin publishes')
+          const publish = await app.inject({
+            method: 'POST',
+            url: `/v1/risk-model/runs/${preview.id}/publish`,
+            headers: admin,
+          })
+          t.equal(publish.statusCode, 200)
+          t.equal(publish.json().published, true)
+          const now = await app.inject({ method: 'GET', url: '/v1/risk', headers: admin })
+          t.equal(now.json().run_id, preview.id, 'the published preview is served now')
+        },
+      )
+
+      t.test(
+        'when a viewer reads a run, then its figures are published to four digits and small decile counts are suppressed (finding 11)',
+        async (t) => {
+          await upload(csvOf(riskPanel({ years: 1, neighbourhoodsPerDistrict: 3 })))
+          const analyst = await createKey(app, admin, 'analyst', 'GM0518')
+          const viewer = await createKey(app, admin, 'viewer', 'GM0518')
+          // a run on one quarter: deciles of one or two rows
+          const run = await runModelToEnd(app, analyst.headers, { from: '2021Q4', to: '2021Q4' })
+          t.equal(run.status, 'succeeded')
+          const exact = run.quality.calibration as { observed: number }[]
+          t.ok(
+            exact.some((decile) => decile.observed < 10),
+            'the run has a decile with fewer than 10 suspects',
+          )
+          const seen = (
+            await app.inject({
+              method: 'GET',
+              url: `/v1/risk-model/runs/${run.id}`,
+              headers: viewer.headers,
+            })
+          ).json()
+          seen.quality.calibration.forEach(
+            (decile: { observed: number | null; suppressed?: string[] }, index: number) => {
+              if (exact[index].observed < 10) {
+                t.equal(decile.observed, null)
+                t.same(decile.suppressed, ['observed'])
+              } else {
+                t.equal(decile.observed! % 5, 0, 'rounded')
+              }
+            },
+          )
+          for (const coefficient of seen.coefficients) {
+            t.equal(
+              coefficient.estimate,
+              Number(
+                run.coefficients
+                  .find((exactOne: { term: string }) => exactOne.term === coefficient.term)
+                  .estimate.toPrecision(4),
+              ),
+            )
+          }
+          t.equal(seen.deviance, Number(run.deviance.toPrecision(4)))
         },
       )
     })
@@ -317,6 +412,7 @@ t.test('crash recovery', async (t) => {
         from_period: null,
         to_period: null,
         requested_by: null,
+        publish_on_success: true,
       })
       await app.knex('model_runs').update({ status: 'running' })
       await app.close()

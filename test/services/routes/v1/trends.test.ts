@@ -129,6 +129,9 @@ interface SeriesItem {
   unreliable?: boolean
 }
 
+/** A count rounded as the viewer's table rounds it (AANWAS_ROUND_TO 5, halves up). */
+const roundTo5 = (value: number) => Math.floor(value / 5 + 0.5) * 5
+
 /** The exact quarterly outcome rates on the calendar axis, null where a quarter is missing. */
 function outcomeRates(series: SeriesItem[]): (number | null)[] {
   const byPeriod = new Map(series.map((row) => [row.period, row.drug_offence_rate]))
@@ -148,13 +151,31 @@ for (const engine of engines) {
     })
     t.equal(upload.statusCode, 201, upload.body)
 
-    // Model runs: an older success, the latest success (its scores are the ones shown) and a
-    // newer failure (ignored).
+    // Model runs: an older published run, the latest published (its scores are the ones shown),
+    // a newer analyst's preview and a newer failure (both ignored).
     const older = randomUUID()
     const latest = randomUUID()
+    const preview = randomUUID()
+    const published = (at: string) => ({ finished_at: at, published: true, published_at: at })
     await app.knex('model_runs').insert([
-      { id: older, status: 'succeeded', horizon_quarters: 0, finished_at: '2025-01-01T00:00:00Z' },
-      { id: latest, status: 'succeeded', horizon_quarters: 0, finished_at: '2025-02-01T00:00:00Z' },
+      { id: older, status: 'succeeded', horizon_quarters: 0, ...published('2025-01-01T00:00:00Z') },
+      {
+        id: latest,
+        status: 'succeeded',
+        horizon_quarters: 0,
+        ...published('2025-02-01T00:00:00Z'),
+        // a viewer's risk is this model on the rounded table (no covariance: no interval)
+        coefficients: JSON.stringify(
+          [-4, 1, 2, 3].map((estimate, j) => ({ term: `t${j}`, estimate })),
+        ),
+      },
+      {
+        id: preview,
+        status: 'succeeded',
+        horizon_quarters: 0,
+        finished_at: '2025-02-15T00:00:00Z',
+        published: false,
+      },
       {
         id: randomUUID(),
         status: 'failed',
@@ -187,11 +208,15 @@ for (const engine of engines) {
         score(older, 'BU05180102', 300, 0.5),
         score(older, 'BU05180103', 800, 0.5),
         score(older, 'BU05180201', 40, 0.5),
+        score(preview, 'BU05180101', 455, 0.9),
+        score(preview, 'BU05180102', 300, 0.9),
+        score(preview, 'BU05180103', 800, 0.9),
       ])
 
     const viewer = await createKey(app, admin, 'viewer', 'GM0518')
     const analyst = await createKey(app, admin, 'analyst', 'GM0518')
     const otherMunicipality = await createKey(app, admin, 'analyst', 'GM0599')
+    const viewerOf0599 = await createKey(app, admin, 'viewer', 'GM0599')
     const get = (url: string, headers: { authorization: string } = admin) =>
       app.inject({ method: 'GET', url, headers })
 
@@ -380,10 +405,30 @@ for (const engine of engines) {
       )
 
       t.test(
-        'when the latest successful run scored the quarter, then risk is its score; an aggregate weighs by population',
+        'when a viewer reads a district with rows of its own beside its neighbourhoods, then it gets the sum of their rounded values',
+        async (t) => {
+          // WK059901's own total with BU05990101 shown would give the rest away (total − shown)
+          const body = (await get('/v1/areas/WK059901/trend', viewerOf0599.headers)).json()
+          t.equal(body.aggregated, true)
+          t.same(
+            body.series.map((row: SeriesItem) => row.drug_offence_suspects),
+            periods.map(() => 10),
+            "BU05990101's 10 a quarter, not the district's own 20 + q",
+          )
+          const own = (
+            await get('/v1/areas/WK059901/snapshots?from=2024Q4&to=2024Q4', viewerOf0599.headers)
+          ).json().items[0]
+          t.equal(own.drug_offence_suspects, null, 'its own counts are withheld from viewers')
+          t.ok(own.suppressed.includes('drug_offence_suspects'))
+          t.equal(own.youth_population, 1000, 'the population stays')
+        },
+      )
+
+      t.test(
+        'when the latest published run scored the quarter, then risk is its score; an aggregate weighs by population',
         async (t) => {
           const own = (await get('/v1/areas/BU05180101/trend')).json()
-          t.equal(own.series.at(-1).risk, 0.01, 'latest success, not the older run')
+          t.equal(own.series.at(-1).risk, 0.01, 'latest published, not the older run or a preview')
           t.equal(own.series.at(-2).risk, null, 'no score for 2024Q3')
           const district = (await get('/v1/areas/WK051801/trend')).json()
           t.ok(
@@ -416,16 +461,26 @@ for (const engine of engines) {
           t.ok(q8.suppressed.includes('drug_offence_suspects'))
           const q3 = body.series.find((row: SeriesItem) => row.period === '2022Q4')
           t.equal(q3.parental_debt, 45, '43 rounds to 45')
-          t.equal(q3.parental_debt_rate, 43 / 415, 'rates from exact counts')
-          t.equal(body.series.at(-1).risk, 0.01, 'risk rests on the population only')
+          t.equal(q3.parental_debt_rate, 45 / 415, 'the rounded count over the rounded base')
+          // the published model on the rounded 2024Q4: leavers 23 → 25, halt 12 → 10, debt 51
+          // → 50, youth population 455
+          t.ok(
+            withinRelative(
+              body.series.at(-1).risk,
+              1 / (1 + Math.exp(-(-4 + (1 * 25 + 2 * 10 + 3 * 50) / 455))),
+              1e-12,
+            ),
+            'the published model on the rounded quarter, not the exact score',
+          )
 
+          // 4-quarter sums of rounded quarters: 2024 10 + 10 + 15 + 15, 2023 5 + 5 + 5 + 10
           const entry = body.year_over_year.at(-1)
           t.equal(entry.count, 50)
           t.equal(entry.rate, 50 / 1790)
           t.equal(
             entry.count_prev_year,
             null,
-            '26, suppressed because BU05180102 (7) is the only other one in the district',
+            '25, suppressed because BU05180102 (0 + 0 + 0 + 0) is the only other one in the district',
           )
           t.same(entry.suppressed, [
             'change',
@@ -439,9 +494,12 @@ for (const engine of engines) {
           t.equal(body.mann_kendall.slope, null)
           t.equal(body.mann_kendall.intercept, null)
           t.same(body.mann_kendall.suppressed, ['intercept', 'slope', 'slope_per_year'])
-          const exact = (await get('/v1/areas/BU05180101/trend', analyst.headers)).json()
-          t.equal(body.mann_kendall.s, exact.mann_kendall.s, 'rank statistics are kept')
-          t.equal(body.mann_kendall.p, exact.mann_kendall.p)
+          // the test statistics are those of the rounded quarterly rates
+          const roundedRates = neighbourhoods[0].suspects.map(
+            (count, q) => roundTo5(count) / roundTo5(neighbourhoods[0].population(q)),
+          )
+          t.equal(body.mann_kendall.s, mannKendall(roundedRates).s)
+          t.equal(body.mann_kendall.p, mannKendall(roundedRates).p)
         },
       )
 
@@ -619,19 +677,19 @@ for (const engine of engines) {
           }
           const byCode = new Map(items.map((item) => [item.area_code, item]))
           const small = byCode.get('BU05180102')!
-          t.equal(small.count, 15, '14 rounds to 15')
+          t.equal(small.count, 20, 'exact 14: the sum of its rounded quarters 3, 4, 3, 4 → 5 each')
           t.equal(small.count_prev_year, null, '7 suspects')
           t.equal(small.p_adjusted, null)
           t.ok(small.suppressed!.includes('p_adjusted'))
           const secondary = byCode.get('BU05180101')!
-          t.equal(secondary.count_prev_year, null, 'the next smallest in WK051801 (26)')
+          t.equal(secondary.count_prev_year, null, 'the next smallest in WK051801 (25)')
           t.equal(secondary.change, null)
           t.equal(secondary.rate, 50 / 1790)
           t.equal(secondary.mann_kendall!.slope, null)
           t.same(secondary.mann_kendall!.suppressed, ['intercept', 'slope', 'slope_per_year'])
           const large = byCode.get('BU05180103')!
           t.equal(large.suppressed, undefined)
-          t.equal(large.count, 170, '171 rounds to 170')
+          t.equal(large.count, 170, '40 + 40 + 45 + 45, the rounded quarters of 42, 40, 45, 44')
           t.equal(large.mann_kendall!.slope === null, false)
           t.same(
             items.map((item) => item.area_code),
