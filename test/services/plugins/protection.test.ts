@@ -91,6 +91,29 @@ t.test('cross-origin requests and secrets in logs', async (t) => {
   })
 
   t.test(
+    'when a request is refused before the audit hook ran, then nothing is logged as an error',
+    async (t) => {
+      // issue 14, finding 12 (and 15, point 8): the audit's onResponse read the audit state of a
+      // request that authentication had refused first, a TypeError at error level every time
+      const before = lines.length
+      const refused = await app.inject({ method: 'GET', url: '/v1/areas' })
+      t.equal(refused.statusCode, 401)
+      const unknown = await app.inject({
+        method: 'GET',
+        url: '/v1/areas',
+        headers: { authorization: 'Bearer not-a-key' },
+      })
+      t.equal(unknown.statusCode, 401)
+      const logged = lines.slice(before).map((line) => JSON.parse(line) as { level: number })
+      t.same(
+        logged.filter((entry) => entry.level >= 50),
+        [],
+        'no error-level entry',
+      )
+    },
+  )
+
+  t.test(
     'when requests carry keys, then neither the key nor the server secret reaches the log',
     async (t) => {
       await app.inject({
