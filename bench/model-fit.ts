@@ -3,7 +3,7 @@ import { fitBinomialGlm } from '../models/risk/binomial-glm.js'
 import { plainBinomialIrls } from '../models/risk/plain-binomial-irls.js'
 import { riskModelTerms } from '../models/risk/risk-model.js'
 import { mulberry32 } from '../models/stats/seeded-random.js'
-import { initTensorflowBackend } from '../services/runtime/tf-backend.js'
+import { initTensorflowBackend } from '../services/plugins/tensorflow-backend.js'
 import { withBaseline, type Benchmark } from './types.js'
 
 /** Planted coefficients: intercept, early school leaving, HALT, parental debt (rates 0–1). */

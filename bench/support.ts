@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import { buildServer } from '../services/server.js'
-import { importSnapshots } from '../services/jobs/import-snapshots.js'
+import { importSnapshots } from '../services/use-cases/import-snapshots.js'
 import { csvUploadRecords } from '../services/ingest/upload-records.js'
 import type { AanwasConfig } from '../services/config.js'
 

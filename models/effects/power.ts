@@ -1,4 +1,4 @@
-import { createSeededRandom, drawWithoutReplacement } from './seeded-random.js'
+import { mulberry32, drawWithoutReplacement } from '../stats/seeded-random.js'
 
 /** One area's history for {@link simulatePower}: the outcome per period, oldest first. */
 export interface PowerUnit {
@@ -215,7 +215,7 @@ export function simulatePower(
   const donorWeights = donors.map(weightOf)
   const donorTotal = donorWeights.reduce((sum, weight) => sum + weight, 0)
 
-  const random = createSeededRandom(seed)
+  const random = mulberry32(seed)
   const scratch = Int32Array.from({ length: donors.length }, (_, index) => index)
   const groupSize = candidates.length
   const windows: { statistic: number; level: number; placeboAbs: Float64Array }[] = []

@@ -2,6 +2,8 @@ import type * as TensorflowNamespace from '@tensorflow/tfjs'
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf'
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile'
 import { CholeskyDecomposition, Matrix } from 'ml-matrix'
+// ln(k!) for the log-likelihood, AIC and deviance
+import factorialln from '@stdlib/math-base-special-factorialln'
 
 /** The `@tensorflow/tfjs` namespace, passed in so `models/` never chooses a backend itself. */
 export type Tensorflow = typeof TensorflowNamespace
@@ -114,32 +116,6 @@ const collinearityThreshold = 1e-9
 /** |linear predictor| beyond which a fitted probability is numerically 0 or 1 (p < 3.1e-7). */
 const separationLinearPredictor = 15
 const normalQuantile975 = normalQuantile(0.975, 0, 1)
-
-// ---------------------------------------------------------------------------------------------
-// Log factorials (for the log-likelihood, AIC and deviance)
-// ---------------------------------------------------------------------------------------------
-
-const smallLogFactorials: number[] = (() => {
-  const table = [0]
-  let factorial = 1
-  for (let k = 1; k < 16; k += 1) {
-    factorial *= k // exact: 15! < 2^53
-    table.push(Math.log(factorial))
-  }
-  return table
-})()
-
-/** ln(k!) for a whole k ≥ 0: exact products below 16, Stirling's series (error < 1e-14) above. */
-function logFactorial(k: number): number {
-  if (k < 16) return smallLogFactorials[k]
-  const inverse = 1 / k
-  const inverseSquared = inverse * inverse
-  const series =
-    inverse *
-    (1 / 12 -
-      inverseSquared * (1 / 360 - inverseSquared * (1 / 1260 - inverseSquared * (1 / 1680))))
-  return k * Math.log(k) - k + 0.5 * Math.log(2 * Math.PI * k) + series
-}
 
 // ---------------------------------------------------------------------------------------------
 // Validation and standardisation
@@ -270,7 +246,7 @@ function prepare(input: BinomialGlmInput): PreparedData {
     }
     totalSuccesses += y
     totalTrials += n
-    logBinomialCoefficients += logFactorial(n) - logFactorial(y) - logFactorial(n - y)
+    logBinomialCoefficients += factorialln(n) - factorialln(y) - factorialln(n - y)
     if (y > 0) saturatedKernel += y * Math.log(y / n)
     if (y < n) saturatedKernel += (n - y) * Math.log((n - y) / n)
     const offset = row * columns

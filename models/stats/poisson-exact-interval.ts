@@ -1,4 +1,5 @@
 import gammaQuantile from '@stdlib/stats-base-dists-gamma-quantile'
+import factorialln from '@stdlib/math-base-special-factorialln'
 
 export interface PoissonExactInterval {
   /** Lower confidence limit of the Poisson mean (0 when nothing was observed). */
@@ -62,27 +63,12 @@ export function poissonExactInterval(
   }
 }
 
-/** ln(k!) for a whole k ≥ 0: exact products below 16, Stirling's series (error < 1e-14) above. */
-function logFactorial(k: number): number {
-  if (k < 16) {
-    let product = 1
-    for (let factor = 2; factor <= k; factor += 1) product *= factor
-    return Math.log(product)
-  }
-  const inverse = 1 / k
-  const inverseSquared = inverse * inverse
-  const series =
-    inverse *
-    (1 / 12 - inverseSquared * (1 / 360 - inverseSquared * (1 / 1260 - inverseSquared / 1680)))
-  return k * Math.log(k) - k + 0.5 * Math.log(2 * Math.PI * k) + series
-}
-
 /**
  * P(X ≤ count) for X ~ Poisson(mean), and the probability mass at `count`: the terms
  * e^−mean·mean^j/j! summed from j = count downwards (by the ratio j/mean) until negligible.
  */
 function poissonLowerTail(count: number, mean: number): { cumulative: number; mass: number } {
-  const mass = Math.exp(-mean + count * Math.log(mean) - logFactorial(count))
+  const mass = Math.exp(-mean + count * Math.log(mean) - factorialln(count))
   let term = 1
   let sum = 1
   for (let j = count; j > 0; j -= 1) {

@@ -28,3 +28,26 @@ export function mulberry32(seed: number): () => number {
     return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
   }
 }
+
+/**
+ * Draws `count` distinct integers from 0 … `size − 1` (a partial Fisher–Yates shuffle of
+ * `scratch`, which must hold a permutation of 0 … size − 1 and is left permuted; reusing it across
+ * draws keeps every draw uniform and avoids allocation). The drawn values are `scratch[0 … count−1]`.
+ *
+ * @param random a generator from {@link mulberry32}
+ * @param scratch a permutation of 0 … size − 1 (mutated)
+ * @param count how many to draw, 0 ≤ count ≤ scratch.length
+ */
+export function drawWithoutReplacement(
+  random: () => number,
+  scratch: Int32Array,
+  count: number,
+): void {
+  const size = scratch.length
+  for (let position = 0; position < count; position++) {
+    const pick = position + Math.floor(random() * (size - position))
+    const held = scratch[position]
+    scratch[position] = scratch[pick]
+    scratch[pick] = held
+  }
+}

@@ -7,10 +7,10 @@ import {
   scoreVariance,
   withMissingAsNaN,
   type MannKendallResult,
-} from './internal.js'
+} from './mann-kendall-steps.js'
 import { senSlope } from './sen-slope.js'
 
-export type { MannKendallResult, TrendDirection } from './internal.js'
+export type { MannKendallResult, TrendDirection } from './mann-kendall-steps.js'
 
 /**
  * Mann-Kendall trend test: is a series (here the quarterly drug-offence rate of an area)

@@ -10,9 +10,9 @@ import {
   scoreVariance,
   withMissingAsNaN,
   type MannKendallResult,
-} from './internal.js'
+} from './mann-kendall-steps.js'
 
-export type { MannKendallResult, TrendDirection } from './internal.js'
+export type { MannKendallResult, TrendDirection } from './mann-kendall-steps.js'
 
 /**
  * Seasonal Mann-Kendall trend test (Hirsch & Slack): a monotonic trend across years that is

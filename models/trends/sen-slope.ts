@@ -4,7 +4,7 @@ import {
   medianPresentIndex,
   presentValues,
   withMissingAsNaN,
-} from './internal.js'
+} from './mann-kendall-steps.js'
 
 /** Result of {@link senSlope}. */
 export interface SenSlopeResult {

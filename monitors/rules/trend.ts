@@ -5,7 +5,7 @@ import {
   mannKendallScore,
   presentValues,
   scoreVariance,
-} from '../../models/trends/internal.js'
+} from '../../models/trends/mann-kendall-steps.js'
 import type { AlertInput, AreaSeriesInput, Finding } from './alert-input.js'
 import type { KindEvaluator } from './kind-evaluator.js'
 import type { TrendParams } from './rule-params.js'

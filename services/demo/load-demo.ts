@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { importGeometries } from '../jobs/import-geometries.js'
-import { importSnapshots } from '../jobs/import-snapshots.js'
+import { importGeometries } from '../use-cases/import-geometries.js'
+import { importSnapshots } from '../use-cases/import-snapshots.js'
 import { jsonUploadRecords } from '../ingest/upload-records.js'
 import { demoMunicipalities, generateDemoData } from './generate-demo.js'
 

@@ -1,4 +1,4 @@
-import type { NeighbourhoodSeries, QuarterCounts } from '../plugins/app/trends/trends-repository.js'
+import type { NeighbourhoodSeries, QuarterCounts } from '../repositories/trends-repository.js'
 import {
   discloseForViewer,
   flagUnreliable,
@@ -20,7 +20,7 @@ import {
   type TrendListEntry,
   type TrendTest,
   type YearOverYearRow,
-} from './trend-report.js'
+} from '../use-cases/trend-report.js'
 import { rateOfCount } from './snapshot-disclosure.js'
 import { countColumns } from './snapshot-values.js'
 import { roundedRow, viewerRiskOf, type PublishedModel } from './viewer-risk.js'

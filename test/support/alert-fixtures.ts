@@ -1,16 +1,7 @@
 import type { SnapshotFixture } from './snapshot-fixtures.js'
 
-/** mulberry32, seeded: the same fixture on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let value = state
-    value = Math.imul(value ^ (value >>> 15), value | 1)
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61)
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The models' seeded generator: the same fixture on every machine. */
+export { mulberry32 as seededRandom } from '../../models/stats/seeded-random.js'
 
 /** Poisson draw (Knuth), fine for the small means used here. */
 export function poisson(random: () => number, mean: number): number {

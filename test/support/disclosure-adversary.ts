@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { shiftPeriod } from '../../models/periods/quarter.js'
 import { poissonRateTest } from '../../models/stats/poisson-rate-test.js'
-import { mannKendallScore, scoreVariance } from '../../models/trends/internal.js'
+import { mannKendallScore, scoreVariance } from '../../models/trends/mann-kendall-steps.js'
 
 /**
  * An automated disclosure adversary (issue 14, "Then attack it"; DESIGN.md §5).

@@ -1,4 +1,4 @@
-import { createSeededRandom, drawWithoutReplacement } from '../seeded-random.js'
+import { mulberry32, drawWithoutReplacement } from '../../stats/seeded-random.js'
 import type { SyntheticControlEstimate } from './estimate-synthetic-control.js'
 import type { PlaceboPool } from './placebo-pool.js'
 
@@ -173,7 +173,7 @@ export function aggregateSyntheticControl(
   if (treatedZero) warnings.push('all treated populations are 0: units weighted equally')
 
   // ---- placebo groups of the same size ----
-  const random = createSeededRandom(seed)
+  const random = mulberry32(seed)
   const scratch = Int32Array.from({ length: donorCount }, (_, index) => index)
   const overallDraws = new Float64Array(draws)
   const eventDraws = new Float64Array(draws * eventCount)

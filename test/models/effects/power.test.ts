@@ -1,6 +1,6 @@
 import t from 'tap'
 import { simulatePower, type PowerUnit } from '../../../models/effects/power.js'
-import { createSeededRandom } from '../../../models/effects/seeded-random.js'
+import { mulberry32 } from '../../../models/stats/seeded-random.js'
 
 /**
  * Seeded factor-model history (no intervention in it): `count` areas over 40 quarters, rate
@@ -8,7 +8,7 @@ import { createSeededRandom } from '../../../models/effects/seeded-random.js'
  * 0.0004, populations 200–800.
  */
 function simulateHistory(seed: number, count: number, prefix: string): PowerUnit[] {
-  const random = createSeededRandom(seed)
+  const random = mulberry32(seed)
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
   return Array.from({ length: count }, (_, unit) => {
     const level = 0.004 + 0.002 * random()

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { fitBinomialGlm, NotIdentifiableError } from '../../../models/risk/binomial-glm.js'
 import { plainBinomialIrls } from '../../../models/risk/plain-binomial-irls.js'
 import { mulberry32 } from '../../../models/stats/seeded-random.js'
-import { initTensorflowBackend } from '../../../services/runtime/tf-backend.js'
+import { initTensorflowBackend } from '../../../services/plugins/tensorflow-backend.js'
 import {
   decimalsOf,
   describeGap,

@@ -2,7 +2,7 @@ import t from 'tap'
 import * as tf from '@tensorflow/tfjs'
 import { assessModelQuality } from '../../../models/risk/model-quality.js'
 import { mulberry32 } from '../../../models/stats/seeded-random.js'
-import { initTensorflowBackend } from '../../../services/runtime/tf-backend.js'
+import { initTensorflowBackend } from '../../../services/plugins/tensorflow-backend.js'
 import { withinRelative } from '../../support/tolerance.js'
 
 t.before(async () => {

@@ -9,7 +9,7 @@ import {
 } from '../../../models/risk/risk-model.js'
 import { shiftPeriod } from '../../../models/periods/quarter.js'
 import { mulberry32 } from '../../../models/stats/seeded-random.js'
-import { initTensorflowBackend } from '../../../services/runtime/tf-backend.js'
+import { initTensorflowBackend } from '../../../services/plugins/tensorflow-backend.js'
 import { withinRelative } from '../../support/tolerance.js'
 
 const periods = ['2023Q1', '2023Q2', '2023Q3', '2023Q4', '2024Q1', '2024Q2']

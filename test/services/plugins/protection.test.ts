@@ -1,5 +1,5 @@
 import t from 'tap'
-import { helmetHeaders, helmetOptions } from '../../../services/plugins/external/helmet.js'
+import { helmetHeaders, helmetOptions } from '../../../services/plugins/helmet.js'
 import { buildTestApp, createKey } from '../../helper.js'
 
 t.test('rate limit and security headers', async (t) => {

@@ -3,11 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { resolveRuleParams, type AlertKind } from '../../../../monitors/rules/rule-params.js'
 import { alertResource, viewerAlerts } from '../../../domain/alert-disclosure.js'
-import { assertAreaInScope, listScope } from '../../../domain/scope.js'
+import { assertAreaInScope, listScope } from '../../scope.js'
 import { AppError, badRequest, forbidden, notFound } from '../../../errors.js'
-import { deleteAlertRule } from '../../../jobs/evaluate-alerts.js'
-import type { Caller } from '../../../plugins/app/auth.js'
-import type { AlertRuleRow } from '../../../plugins/app/alerts/alerts-repository.js'
+import { deleteAlertRule } from '../../../use-cases/evaluate-alerts.js'
+import type { Caller } from '../../../hooks/auth.js'
+import type { AlertRuleRow } from '../../../repositories/alerts-repository.js'
 import {
   AlertListQuerySchema,
   AlertListSchema,
@@ -21,7 +21,7 @@ import {
   type AlertRule,
 } from '../../../schemas/alerts.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
-import { seesExactValues } from '../../../plugins/app/auth.js'
+import { seesExactValues } from '../../../hooks/auth.js'
 
 function ruleResource(rule: AlertRuleRow): AlertRule {
   return {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { assertAreaInScope, listScope } from '../../../domain/scope.js'
+import { assertAreaInScope, listScope } from '../../scope.js'
 import { notFound } from '../../../errors.js'
 import {
   AreaListQuerySchema,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
-import { listScope } from '../../../domain/scope.js'
-import { importGeometries } from '../../../jobs/import-geometries.js'
+import { listScope } from '../../scope.js'
+import { importGeometries } from '../../../use-cases/import-geometries.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import { UploadRejectionSchema } from '../../../schemas/snapshots.js'
 import {

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
-import { assertAreaInScope, listScope } from '../../../domain/scope.js'
+import { assertAreaInScope, listScope } from '../../scope.js'
 import { badRequest, notFound } from '../../../errors.js'
 import {
   interventionEffects,
   interventionPower,
   normaliseInterventionAreas,
-} from '../../../jobs/intervention-effects.js'
-import type { InterventionRecord } from '../../../plugins/app/interventions/interventions-repository.js'
+} from '../../../use-cases/intervention-effects.js'
+import type { InterventionRecord } from '../../../repositories/interventions-repository.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import {
   EffectsQuerySchema,
@@ -24,9 +24,9 @@ import {
   PowerResultSchema,
   type Intervention,
 } from '../../../schemas/interventions.js'
-import { periodParameter } from '../../../domain/period-parameter.js'
-import { seesExactValues } from '../../../plugins/app/auth.js'
-import { rateLimitCosts } from '../../../plugins/external/rate-limit.js'
+import { periodParameter } from '../../parameters.js'
+import { seesExactValues } from '../../../hooks/auth.js'
+import { rateLimitCosts } from '../../../plugins/rate-limit.js'
 
 function interventionResource(record: InterventionRecord): Intervention {
   return {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { badRequest, notFound } from '../../../errors.js'
 import { errorResponses } from '../../../schemas/common.js'
-import { timeParameter } from '../../../domain/time-parameter.js'
+import { timeParameter } from '../../parameters.js'
 import {
   KeyCreateSchema,
   KeyCreatedSchema,

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox'
-import { listScope } from '../../../domain/scope.js'
+import { listScope } from '../../scope.js'
 import { exactRisk, viewerRisk, type RiskRow } from '../../../domain/risk-disclosure.js'
 import { AppError, badRequest, notFound } from '../../../errors.js'
-import type { Caller } from '../../../plugins/app/auth.js'
+import type { Caller } from '../../../hooks/auth.js'
 import { viewerRun } from '../../../domain/risk-disclosure.js'
 import {
   publishedModel,
@@ -11,8 +11,8 @@ import {
 } from '../../../domain/viewer-risk.js'
 import { shiftPeriod } from '../../../../models/periods/quarter.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
-import type { ModelRunRow } from '../../../plugins/app/risk/risk-repository.js'
-import { LruCache } from '../../../domain/lru-cache.js'
+import type { ModelRunRow } from '../../../repositories/risk-repository.js'
+import { LruCache } from '../../../cache/lru-cache.js'
 import {
   RiskListSchema,
   RiskQuerySchema,
@@ -25,8 +25,8 @@ import {
   type Run,
   type RiskItem,
 } from '../../../schemas/risk.js'
-import { periodParameter } from '../../../domain/period-parameter.js'
-import { seesExactValues } from '../../../plugins/app/auth.js'
+import { periodParameter } from '../../parameters.js'
+import { seesExactValues } from '../../../hooks/auth.js'
 
 const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null)
 

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto'
 import { Transform, type Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
-import { assertAreaInScope } from '../../../domain/scope.js'
+import { assertAreaInScope } from '../../scope.js'
 import { exactSnapshots, viewerSnapshots } from '../../../domain/snapshot-disclosure.js'
 import { AppError, notFound, payloadTooLarge } from '../../../errors.js'
-import { importSnapshots } from '../../../jobs/import-snapshots.js'
+import { importSnapshots } from '../../../use-cases/import-snapshots.js'
 import { csvUploadRecords, jsonUploadRecords } from '../../../ingest/upload-records.js'
 import { AreaParamsSchema } from '../../../schemas/areas.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
@@ -16,9 +16,8 @@ import {
   UploadRejectionSchema,
   UploadSummarySchema,
 } from '../../../schemas/snapshots.js'
-import { periodParameter } from '../../../domain/period-parameter.js'
-import { timeParameter } from '../../../domain/time-parameter.js'
-import { seesExactValues } from '../../../plugins/app/auth.js'
+import { periodParameter, timeParameter } from '../../parameters.js'
+import { seesExactValues } from '../../../hooks/auth.js'
 
 /** Counts bytes and hashes them on the way to the parser; too many bytes is a 413. */
 function meteredStream(source: Readable, limitBytes: number) {

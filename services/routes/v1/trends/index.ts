@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { assertAreaInScope, listScope } from '../../../domain/scope.js'
+import { assertAreaInScope, listScope } from '../../scope.js'
 import {
   exactAreaTrend,
   exactTrendListing,
@@ -13,7 +13,7 @@ import {
   latestPeriod,
   sortTrendListing,
   trendListing,
-} from '../../../domain/trend-report.js'
+} from '../../../use-cases/trend-report.js'
 import { notFound } from '../../../errors.js'
 import { AreaParamsSchema } from '../../../schemas/areas.js'
 import { errorResponses } from '../../../schemas/common.js'
@@ -23,9 +23,9 @@ import {
   TrendListSchema,
   TrendQuerySchema,
 } from '../../../schemas/trends.js'
-import { periodParameter } from '../../../domain/period-parameter.js'
-import { seesExactValues } from '../../../plugins/app/auth.js'
-import { rateLimitCosts } from '../../../plugins/external/rate-limit.js'
+import { periodParameter } from '../../parameters.js'
+import { seesExactValues } from '../../../hooks/auth.js'
+import { rateLimitCosts } from '../../../plugins/rate-limit.js'
 
 const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { trendsRepository, areasRepository, riskRepository, config } = fastify

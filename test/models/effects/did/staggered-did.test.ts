@@ -1,10 +1,10 @@
 import t from 'tap'
 import { staggeredDid, type DidPanelRow } from '../../../../models/effects/did/index.js'
-import { createSeededRandom } from '../../../../models/effects/seeded-random.js'
+import { mulberry32 } from '../../../../models/stats/seeded-random.js'
 
 /** Seeded panel: unit level + common trend + noise (sd 0.0005); treated units from period 36 get `effect`. */
 function simulatePanel(seed: number, effect: number): DidPanelRow[] {
-  const random = createSeededRandom(seed)
+  const random = mulberry32(seed)
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
   const rows: DidPanelRow[] = []
   for (let unit = 0; unit < 250; unit++) {

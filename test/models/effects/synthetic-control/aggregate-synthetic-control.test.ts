@@ -8,11 +8,11 @@ import {
   prepareSyntheticControl,
   type SyntheticControlUnit,
 } from '../../../../models/effects/synthetic-control/index.js'
-import { createSeededRandom } from '../../../../models/effects/seeded-random.js'
+import { mulberry32 } from '../../../../models/stats/seeded-random.js'
 
 /** Seeded factor-model panel: 10 treated and 40 donors over 24 quarters, effect from quarter 16. */
 function simulateUnits(seed: number, effect: number): SyntheticControlUnit[] {
-  const random = createSeededRandom(seed)
+  const random = mulberry32(seed)
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
   return Array.from({ length: 50 }, (_, unit) => {
     const treated = unit < 10

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp, createKey, engines } from '../../../helper.js'
 import { csvOf, type SnapshotFixture } from '../../../support/snapshot-fixtures.js'
-import { createSeededRandom } from '../../../../models/effects/seeded-random.js'
+import { mulberry32 } from '../../../../models/stats/seeded-random.js'
 
 /**
  * Seeded synthetic panel: 70 neighbourhoods of GM0518 (districts 01–07, ten each) and 20 of
@@ -24,7 +24,7 @@ const periods = Array.from(
 const startIndex = 16
 
 function panelRows(): SnapshotFixture[] {
-  const random = createSeededRandom(2024)
+  const random = mulberry32(2024)
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
   const codes = [
     ...Array.from(

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, engines } from '../../../helper.js'
 import { csv, csvOf, fullHeader, snapshotRow } from '../../../support/snapshot-fixtures.js'
-import { currentQuarterInAmsterdam } from '../../../../services/jobs/import-snapshots.js'
+import { currentQuarterInAmsterdam } from '../../../../services/use-cases/import-snapshots.js'
 import { formatQuarter, shiftQuarter } from '../../../../models/periods/quarter.js'
 
 async function stored(app: FastifyInstance) {

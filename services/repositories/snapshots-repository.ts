@@ -1,0 +1,344 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Knex } from 'knex'
+import { copyIn, copyNumber, copyText } from '../db/copy-csv.js'
+import type { DatabaseEngine } from '../db/open-database.js'
+import type { ValidSnapshotRow } from '../ingest/snapshot-validator.js'
+import { snapshotValueColumns } from '../domain/snapshot-values.js'
+
+/** A stored snapshot row as the API shows it (rates are computed on the way out). */
+export interface StoredSnapshot {
+  area_code: string
+  period: string
+  youth_population: number
+  early_school_leavers: number | null
+  halt_registrations: number | null
+  parental_debt: number | null
+  drug_offence_suspects: number | null
+  batch_id: string
+  recorded_at: Date
+}
+
+export interface MergeCounts {
+  inserted: number
+  revised: number
+  unchanged: number
+}
+
+/** Receives validated rows of one upload inside its transaction, before they are merged. */
+export interface SnapshotStaging {
+  add(row: ValidSnapshotRow): Promise<void>
+  finish(): Promise<void>
+  /** Stops a COPY in progress (rejected upload); the transaction rollback drops the table. */
+  abort(): Promise<void>
+}
+
+const stagingColumns = [
+  'row_no',
+  'area_code',
+  'area_name',
+  'period',
+  'youth_population',
+  'early_school_leavers',
+  'halt_registrations',
+  'parental_debt',
+  'drug_offence_suspects',
+] as const
+
+const snapshotSelect = [
+  'area_code',
+  'period',
+  'youth_population',
+  'early_school_leavers',
+  'halt_registrations',
+  'parental_debt',
+  'drug_offence_suspects',
+  'batch_id',
+  'valid_from as recorded_at',
+]
+
+/**
+ * CSV for COPY: an unquoted empty field is NULL, text is always quoted. No closure is made per
+ * row: under tsx every function created in the hot loop costs a defineProperty (keepNames).
+ */
+function copyLine(row: ValidSnapshotRow): string {
+  return `${row.row},${row.area_code},${copyText(row.area_name)},${row.period},${row.youth_population},${copyNumber(row.early_school_leavers)},${copyNumber(row.halt_registrations)},${copyNumber(row.parental_debt)},${copyNumber(row.drug_offence_suspects)}\n`
+}
+
+async function createStagingTable(trx: Knex.Transaction): Promise<void> {
+  await trx.raw(`
+    CREATE TEMP TABLE snapshot_staging (
+      row_no integer NOT NULL,
+      area_code varchar(10) NOT NULL,
+      area_name text,
+      period varchar(6) NOT NULL,
+      youth_population integer NOT NULL,
+      early_school_leavers integer,
+      halt_registrations integer,
+      parental_debt integer,
+      drug_offence_suspects integer
+    ) ON COMMIT DROP`)
+}
+
+/** PostgreSQL: stream rows with COPY through the transaction's own connection. */
+async function copyStaging(trx: Knex.Transaction): Promise<SnapshotStaging> {
+  await createStagingTable(trx)
+  // The transaction's own connection: releasing it is a no-op, the transaction ends it.
+  const { stream: copy } = await copyIn(trx, 'snapshot_staging', stagingColumns)
+  const done = new Promise<void>((resolve, reject) => {
+    copy.on('finish', resolve)
+    copy.on('error', reject)
+  })
+  done.catch(() => undefined)
+  let buffer = ''
+  const flush = async () => {
+    if (buffer.length === 0) return
+    const ok = copy.write(buffer)
+    buffer = ''
+    // A COPY that failed (connection lost) never drains: its error surfaces through `done`.
+    if (!ok && !copy.destroyed) {
+      await new Promise<void>((resolve) => {
+        const settle = () => {
+          copy.off('drain', settle)
+          copy.off('close', settle)
+          resolve()
+        }
+        copy.once('drain', settle)
+        copy.once('close', settle)
+      })
+    }
+    if (copy.destroyed) throw copy.errored ?? new Error('the staging COPY ended early')
+  }
+  return {
+    async add(row) {
+      buffer += copyLine(row)
+      if (buffer.length >= 1 << 16) await flush()
+    },
+    async finish() {
+      await flush()
+      copy.end()
+      await done
+      await trx.raw('ANALYZE snapshot_staging')
+    },
+    async abort() {
+      buffer = ''
+      copy.destroy(new Error('upload rejected'))
+      await done.catch(() => undefined)
+    },
+  }
+}
+
+/** The embedded engine: batched multi-row inserts (PGlite has no COPY FROM STDIN stream). */
+async function insertStaging(trx: Knex.Transaction): Promise<SnapshotStaging> {
+  await createStagingTable(trx)
+  let batch: Record<string, unknown>[] = []
+  const flush = async () => {
+    if (batch.length === 0) return
+    const rows = batch
+    batch = []
+    await trx('snapshot_staging').insert(rows)
+  }
+  return {
+    async add(row) {
+      batch.push({
+        row_no: row.row,
+        area_code: row.area_code,
+        area_name: row.area_name,
+        period: row.period,
+        youth_population: row.youth_population,
+        early_school_leavers: row.early_school_leavers,
+        halt_registrations: row.halt_registrations,
+        parental_debt: row.parental_debt,
+        drug_offence_suspects: row.drug_offence_suspects,
+      })
+      if (batch.length >= 1000) await flush()
+    },
+    finish: flush,
+    async abort() {
+      batch = []
+    },
+  }
+}
+
+export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
+  return {
+    /** Opens the per-upload staging table (dropped at commit) on the transaction. */
+    openStaging(trx: Knex.Transaction): Promise<SnapshotStaging> {
+      return engine === 'postgres' ? copyStaging(trx) : insertStaging(trx)
+    },
+
+    /**
+     * Serialises uploads touching the same municipalities: transaction-scoped advisory locks,
+     * always taken in code order so two uploads cannot deadlock.
+     */
+    async lockMunicipalities(
+      municipalities: Iterable<string>,
+      trx: Knex.Transaction,
+    ): Promise<void> {
+      for (const code of [...new Set(municipalities)].sort()) {
+        await trx.raw(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`aanwas.upload.${code}`])
+      }
+    },
+
+    async createBatch(
+      batch: {
+        id: string
+        keyId: string | null
+        contentType: string
+        checksum: string
+        rows: number
+      },
+      trx: Knex.Transaction,
+    ): Promise<void> {
+      await trx('upload_batches').insert({
+        id: batch.id,
+        key_id: batch.keyId,
+        content_type: batch.contentType,
+        checksum: batch.checksum,
+        rows: batch.rows,
+        inserted: 0,
+        revised: 0,
+        unchanged: 0,
+      })
+    },
+
+    /**
+     * Merges the staged rows into the store as revisions: a current row whose values differ
+     * (NULL over a value included) is closed and replaced; an equal one is left alone.
+     */
+    async mergeStaging(batchId: string, trx: Knex.Transaction): Promise<MergeCounts> {
+      const stagedValues = snapshotValueColumns.map((column) => `s.${column}`).join(', ')
+      const storedValues = snapshotValueColumns.map((column) => `c.${column}`).join(', ')
+      const closed = await trx.raw(`
+        WITH closed AS (
+          UPDATE snapshots c SET valid_to = now()
+          FROM snapshot_staging s
+          WHERE c.area_code = s.area_code AND c.period = s.period AND c.valid_to IS NULL
+            AND ROW(${storedValues}) IS DISTINCT FROM ROW(${stagedValues})
+          RETURNING 1
+        ) SELECT count(*)::int AS n FROM closed`)
+      const revised = closed.rows[0].n as number
+      const added = await trx.raw(
+        `
+        WITH added AS (
+          INSERT INTO snapshots (area_code, period, ${snapshotValueColumns.join(', ')}, batch_id, valid_from)
+          SELECT s.area_code, s.period, ${stagedValues}, ?, now()
+          FROM snapshot_staging s
+          WHERE NOT EXISTS (
+            SELECT 1 FROM snapshots c
+            WHERE c.area_code = s.area_code AND c.period = s.period AND c.valid_to IS NULL
+          )
+          RETURNING 1
+        ) SELECT count(*)::int AS n FROM added`,
+        [batchId],
+      )
+      const written = added.rows[0].n as number
+      const staged = await trx.raw('SELECT count(*)::int AS n FROM snapshot_staging')
+      const rows = staged.rows[0].n as number
+      return { inserted: written - revised, revised, unchanged: rows - written }
+    },
+
+    async finishBatch(batchId: string, counts: MergeCounts, trx: Knex.Transaction): Promise<void> {
+      await trx('upload_batches').where({ id: batchId }).update(counts)
+    },
+
+    /**
+     * The rows of every neighbourhood under `parentCode` at the given periods (current, or as
+     * valid at `asOf`): the table that secondary suppression works on.
+     */
+    async siblingsAt(
+      parentCode: string,
+      periods: readonly string[],
+      asOf?: Date,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<StoredSnapshot[]> {
+      if (periods.length === 0) return []
+      const query = trx('snapshots as s')
+        .join('areas as a', 'a.area_code', 's.area_code')
+        .where('a.parent_code', parentCode)
+        .where('a.level', 'neighbourhood')
+        .whereIn('s.period', periods as string[])
+      if (asOf) {
+        query
+          .where('s.valid_from', '<=', asOf)
+          .andWhere((valid) => valid.whereNull('s.valid_to').orWhere('s.valid_to', '>', asOf))
+      } else {
+        query.whereNull('s.valid_to')
+      }
+      return (await query.select(snapshotSelect.map((column) => `s.${column}`))) as StoredSnapshot[]
+    },
+
+    /**
+     * The periods among `periods` at which a district or municipality has at least one
+     * neighbourhood row (current, or valid at `asOf`): where its own totals are linked to them.
+     */
+    async periodsWithNeighbourhoods(
+      area: { area_code: string; level: string },
+      periods: readonly string[],
+      asOf?: Date,
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<Set<string>> {
+      if (periods.length === 0 || area.level === 'neighbourhood') return new Set()
+      const query = trx('snapshots as s')
+        .join('areas as a', 'a.area_code', 's.area_code')
+        .where('a.level', 'neighbourhood')
+        .where(area.level === 'district' ? 'a.parent_code' : 'a.municipality_code', area.area_code)
+        .whereIn('s.period', periods as string[])
+      if (asOf) {
+        query
+          .where('s.valid_from', '<=', asOf)
+          .andWhere((valid) => valid.whereNull('s.valid_to').orWhere('s.valid_to', '>', asOf))
+      } else {
+        query.whereNull('s.valid_to')
+      }
+      const rows = (await query.distinct('s.period')) as { period: string }[]
+      return new Set(rows.map((row) => row.period))
+    },
+
+    /**
+     * An area's own snapshot history, one row per period: the current revision, or the one
+     * valid at `asOf`. `from` and `to` are inclusive canonical quarters.
+     */
+    async history(
+      areaCode: string,
+      filter: { from?: string; to?: string; asOf?: Date; limit: number; offset: number },
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<{ items: StoredSnapshot[]; total: number }> {
+      const query = trx('snapshots').where({ area_code: areaCode })
+      if (filter.asOf) {
+        query
+          .where('valid_from', '<=', filter.asOf)
+          .andWhere((valid) => valid.whereNull('valid_to').orWhere('valid_to', '>', filter.asOf!))
+      } else {
+        query.whereNull('valid_to')
+      }
+      if (filter.from) query.where('period', '>=', filter.from)
+      if (filter.to) query.where('period', '<=', filter.to)
+      const [{ total }] = await query.clone().count<{ total: number }[]>({ total: '*' })
+      const items = (await query
+        .select(snapshotSelect)
+        .orderBy('period')
+        .limit(filter.limit)
+        .offset(filter.offset)) as StoredSnapshot[]
+      return { items, total: Number(total) }
+    },
+  }
+}
+
+export type SnapshotsRepository = ReturnType<typeof createSnapshotsRepository>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    snapshotsRepository: SnapshotsRepository
+  }
+}
+
+export default fp(
+  async function snapshotsRepository(fastify: FastifyInstance) {
+    fastify.decorate(
+      'snapshotsRepository',
+      createSnapshotsRepository(fastify.knex, fastify.dbEngine),
+    )
+  },
+  { name: 'snapshots-repository', dependencies: ['db'] },
+)

@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { evaluateAlerts, type EvaluationSummary } from '../use-cases/evaluate-alerts.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    alertEvaluator: {
+      /**
+       * Asks for an evaluation soon (after an upload that changed data, a model run, a rule
+       * change). Requests arriving while one runs are merged into one more run after it.
+       */
+      schedule(reason: string): void
+      /** Evaluates now (waiting for a running evaluation first) and answers its summary. */
+      evaluateNow(): Promise<EvaluationSummary>
+      /** Resolves when no evaluation is running or scheduled on this instance. */
+      idle(): Promise<void>
+    }
+  }
+}
+
+/**
+ * Triggers alert evaluation (services/jobs/evaluate-alerts.ts) after every upload that changed
+ * data and every succeeded model run, one evaluation at a time in this process (the job's
+ * advisory lock serialises instances). After an evaluation that wrote events, the outbox worker
+ * is woken.
+ */
+export default fp(
+  async function alertEvaluator(fastify: FastifyInstance) {
+    const dependencies = {
+      knex: fastify.knex,
+      engine: fastify.dbEngine,
+      alertsRepository: fastify.alertsRepository,
+      webhooksRepository: fastify.webhooksRepository,
+    }
+    let active: Promise<unknown> | undefined
+    let again = false
+    let closing = false
+
+    async function runOnce(): Promise<EvaluationSummary> {
+      const summary = await evaluateAlerts(dependencies)
+      fastify.log.info({ alerts: summary }, 'alerts evaluated')
+      if (summary.events > 0) fastify.outboxWorker.kick()
+      return summary
+    }
+
+    function kick(): void {
+      if (closing) return
+      if (active) {
+        again = true
+        return
+      }
+      active = runOnce()
+        .catch((error) => fastify.log.error({ err: error }, 'alert evaluation failed'))
+        .finally(() => {
+          active = undefined
+          if (again) {
+            again = false
+            kick()
+          }
+        })
+    }
+
+    fastify.decorate('alertEvaluator', {
+      schedule(reason: string) {
+        fastify.log.debug({ reason }, 'alert evaluation scheduled')
+        kick()
+      },
+      async evaluateNow() {
+        while (active) await active
+        const run = runOnce()
+        active = run.catch(() => undefined)
+        try {
+          return await run
+        } finally {
+          active = undefined
+        }
+      },
+      async idle() {
+        while (active) await active
+      },
+    })
+
+    if (fastify.hasDecorator('metrics'))
+      fastify.metrics.setFiringSource(() => fastify.alertsRepository.openCounts())
+
+    fastify.modelRunner.onRunFinished((run) => {
+      if (run.status === 'succeeded') kick()
+    })
+
+    fastify.addHook('onClose', async () => {
+      closing = true
+      while (active) await active
+    })
+  },
+  {
+    name: 'alert-evaluator',
+    dependencies: [
+      'db',
+      'alerts-repository',
+      'webhooks-repository',
+      'model-runner',
+      'outbox-worker',
+    ],
+  },
+)
