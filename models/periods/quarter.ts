@@ -52,9 +52,16 @@ export function quartersBetween(earlier: Quarter, later: Quarter): number {
   return differenceInCalendarQuarters(quarterStart(later), quarterStart(earlier))
 }
 
-/** Shifts a canonical period string; throws on a non-canonical one. */
+/**
+ * Shifts a period by `count` quarters and answers it in canonical form; the period may be in any
+ * accepted spelling (`2024KW03`). Throws on a period that is not a quarter or a count that is not
+ * a whole number.
+ */
 export function shiftPeriod(period: string, count: number): string {
   const parsed = parseQuarter(period)
   if (!parsed) throw new TypeError(`shiftPeriod requires a quarter like 2024Q3, got "${period}"`)
+  if (!Number.isInteger(count)) {
+    throw new RangeError(`shiftPeriod requires a whole number of quarters, got ${count}`)
+  }
   return formatQuarter(shiftQuarter(parsed, count))
 }

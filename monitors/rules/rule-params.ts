@@ -141,5 +141,6 @@ export function resolveRuleParams<K extends AlertKind>(
       )
     }
   }
-  return { ...defaultParams[kind], ...params } as ParamsByKind[K]
+  // a deep copy: a resolved rule must not share the defaults' arrays (limit54)
+  return structuredClone({ ...defaultParams[kind], ...params }) as ParamsByKind[K]
 }

@@ -7,10 +7,10 @@ import { startWebhookReceiver, waitFor } from '../../../support/webhook-receiver
 
 // Two service instances on one PostgreSQL database drain one outbox (DESIGN.md §2): every event
 // reaches the receiver exactly once. PostgreSQL only: the embedded engine belongs to one process.
-if (!engines.includes('postgres')) {
-  t.pass('TEST_DATABASE_URL is not set: the two-instance test needs PostgreSQL')
-} else {
-  t.test('two instances, one outbox: no event is delivered twice', async (t) => {
+t.test(
+  'two instances, one outbox: no event is delivered twice',
+  { skip: engines.includes('postgres') ? false : 'needs TEST_DATABASE_URL (PostgreSQL)' },
+  async (t) => {
     const databaseUrl = await freshPostgresUrl(t)
     const overrides = { ...testConfig, databaseUrl, webhookRetryMs: 10 }
     const { app: first, admin } = await buildTestApp(t, 'postgres', {
@@ -79,5 +79,5 @@ if (!engines.includes('postgres')) {
       receiver.received.every((event) => event.signatureValid),
       'every signature verifies',
     )
-  })
-}
+  },
+)
