@@ -7,9 +7,8 @@ import { buildServer, startServer } from '../services/server.js'
 import { loadConfig } from '../services/config.js'
 import { AppError } from '../services/errors.js'
 import { DataDirectoryDamagedError, DataDirectoryInUseError } from '../services/db/open-database.js'
-import { importSnapshots } from '../services/use-cases/import-snapshots.js'
+import { uploadSnapshots } from '../services/use-cases/upload-snapshots.js'
 import { importGeometries } from '../services/use-cases/import-geometries.js'
-import { csvUploadRecords, jsonUploadRecords } from '../services/ingest/upload-records.js'
 import { loadDemoData } from '../services/demo/load-demo.js'
 
 /**
@@ -212,10 +211,18 @@ program
         true,
       ).finally(progress.stop)
     } else {
+      // The same use case as POST /v1/snapshots: its after-effects (alert evaluation, the
+      // automatic recompute) follow here too, and finish before the command ends.
       summary = await withLocalApp((app) =>
         runLocalImport(async () => {
-          const repositories = { snapshots: app.snapshotsRepository, areas: app.areasRepository }
-          const common = { keyId: null, maxRows: app.config.maxRows }
+          const dependencies = {
+            knex: app.knex,
+            snapshotsRepository: app.snapshotsRepository,
+            areasRepository: app.areasRepository,
+            dataEvents: app.dataEvents,
+            // a local file has no HTTP body limit and never stalls; AANWAS_MAX_ROWS holds
+            limits: { bodyLimitBytes: Number.POSITIVE_INFINITY, maxRows: app.config.maxRows },
+          }
           if (json) {
             const { readFile } = await import('node:fs/promises')
             let body: unknown
@@ -229,26 +236,14 @@ program
                 ],
               })
             }
-            return importSnapshots(app.knex, repositories, jsonUploadRecords(body), {
-              ...common,
-              contentType: 'json',
-              checksum: () => '',
-            })
+            return uploadSnapshots(dependencies, { format: 'json', body }, { keyId: null })
           }
           const progress = progressStream(file)
-          const { createHash } = await import('node:crypto')
-          const hash = createHash('sha256')
-          progress.stream.on('data', (chunk: Buffer) => hash.update(chunk))
           try {
-            return await importSnapshots(
-              app.knex,
-              repositories,
-              csvUploadRecords(progress.stream),
-              {
-                ...common,
-                contentType: 'csv',
-                checksum: () => hash.digest('hex'),
-              },
+            return await uploadSnapshots(
+              dependencies,
+              { format: 'csv', stream: progress.stream },
+              { keyId: null },
             )
           } finally {
             progress.stop()

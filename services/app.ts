@@ -22,6 +22,7 @@ import snapshotsRepository from './repositories/snapshots-repository.js'
 import geometriesRepository from './repositories/geometries-repository.js'
 import interventionsRepository from './repositories/interventions-repository.js'
 import riskRepository from './repositories/risk-repository.js'
+import dataEvents from './workers/data-events.js'
 import modelRunner from './workers/model-runner.js'
 import alertsRepository from './repositories/alerts-repository.js'
 import webhooksRepository from './repositories/webhooks-repository.js'
@@ -37,7 +38,6 @@ import interventionRoutes from './routes/v1/interventions/index.js'
 import riskRoutes from './routes/v1/risk/index.js'
 import alertRoutes from './routes/v1/alerts/index.js'
 import webhookRoutes from './routes/v1/webhooks/index.js'
-import trendsRepository from './repositories/trends-repository.js'
 import trendRoutes from './routes/v1/trends/index.js'
 
 export type AppOptions = ConfigPluginOptions
@@ -202,12 +202,12 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(geometriesRepository)
   await fastify.register(interventionsRepository)
   await fastify.register(riskRepository)
+  await fastify.register(dataEvents)
   await fastify.register(modelRunner)
   await fastify.register(alertsRepository)
   await fastify.register(webhooksRepository)
   await fastify.register(outboxWorker)
   await fastify.register(alertEvaluator)
-  await fastify.register(trendsRepository)
 
   await fastify.register(dashboardFiles)
   await fastify.register(healthRoutes)

@@ -33,8 +33,9 @@ export async function loadDemoData(
   app: FastifyInstance,
   options: { force?: boolean } = {},
 ): Promise<DemoSummary> {
-  const [{ n }] = await app.knex('snapshots').count<{ n: number }[]>({ n: '*' })
-  if (Number(n) > 0 && !options.force) return { loaded: false, neighbourhoods: 0, snapshots: 0 }
+  if (!(await app.snapshotsRepository.isEmpty()) && !options.force) {
+    return { loaded: false, neighbourhoods: 0, snapshots: 0 }
+  }
   const demo = generateDemoData()
   const repositories = {
     areas: app.areasRepository,

@@ -1,4 +1,4 @@
-import type { NeighbourhoodSeries, QuarterCounts } from '../repositories/trends-repository.js'
+import type { NeighbourhoodSeries, QuarterCounts } from '../use-cases/area-series.js'
 import {
   discloseForViewer,
   flagUnreliable,
@@ -84,7 +84,7 @@ function roundedQuarters(
 
 /**
  * The sum over a district's or municipality's neighbourhoods of their rounded quarters, with the
- * exact sum's rules (trends-repository `areaSeries`): a quarter only when every member has a row
+ * exact sum's rules (use-cases/area-series.ts `areaSeries`): a quarter only when every member has a row
  * for it; a count only when every member delivered it; risk the population-weighted mean of the
  * members' viewer risks, only when every member has one.
  */

@@ -6,8 +6,6 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { DatabaseEngine } from '../db/open-database.js'
-import type { RiskModelRow } from '../../models/risk/risk-model.js'
-import type { SnapshotValues } from '../domain/snapshot-values.js'
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed'
 
@@ -391,15 +389,6 @@ export function createRiskRepository(knex: Knex, engine: DatabaseEngine) {
       return new Date((result.rows as { at: Date | string }[])[0].at)
     },
 
-    /** Every current neighbourhood snapshot: the model's input. */
-    async modelInput(trx: Knex | Knex.Transaction = knex): Promise<RiskModelRow[]> {
-      const result = await trx.raw(
-        `SELECT area_code, period, youth_population, early_school_leavers, halt_registrations, parental_debt, drug_offence_suspects
-         FROM snapshots WHERE valid_to IS NULL AND area_code LIKE 'BU%'`,
-      )
-      return result.rows as RiskModelRow[]
-    },
-
     /**
      * Writes a run's scores (columns, NaN for NULL): a binary COPY streamed from the columns on
      * PostgreSQL (`binaryCopyChunks`), batched inserts on the embedded engine.
@@ -476,35 +465,32 @@ export function createRiskRepository(knex: Knex, engine: DatabaseEngine) {
     },
 
     /**
-     * Every neighbourhood's snapshot of the given quarters as it was valid at `asOf` (the time a
-     * run read its input; current rows when null): the table a viewer's risks are computed from
-     * (services/domain/viewer-risk.ts), nationally, so national ranks mean what they say.
+     * A run's risk per area and predictor quarter for the given areas (a neighbourhood, or a
+     * district's or municipality's members), read by municipality through the run's index.
      */
-    async inputsAt(
-      periods: readonly string[],
-      asOf: Date | null,
+    async riskOf(
+      runId: string,
+      areaCodes: readonly string[],
       trx: Knex | Knex.Transaction = knex,
-    ): Promise<Array<SnapshotValues & { area_code: string; period: string }>> {
-      const query = trx('snapshots')
-        .select(
-          'area_code',
-          'period',
-          'youth_population',
-          'early_school_leavers',
-          'halt_registrations',
-          'parental_debt',
-          'drug_offence_suspects',
-        )
-        .whereIn('period', periods)
-        .where('area_code', 'like', 'BU%')
-      if (asOf) {
-        query
-          .where('valid_from', '<=', asOf)
-          .andWhere((valid) => valid.whereNull('valid_to').orWhere('valid_to', '>', asOf))
-      } else {
-        query.whereNull('valid_to')
+    ): Promise<Map<string, Map<string, number>>> {
+      const risk = new Map<string, Map<string, number>>()
+      if (areaCodes.length === 0) return risk
+      const municipalities = [...new Set(areaCodes.map((code) => `GM${code.slice(2, 6)}`))]
+      const rows = (await trx('risk_scores')
+        .where({ run_id: runId })
+        .whereIn('municipality_code', municipalities)
+        .whereIn('area_code', areaCodes as string[])
+        .select('area_code', 'period', 'risk')) as {
+        area_code: string
+        period: string
+        risk: number
+      }[]
+      for (const row of rows) {
+        let byPeriod = risk.get(row.area_code)
+        if (!byPeriod) risk.set(row.area_code, (byPeriod = new Map()))
+        byPeriod.set(row.period, Number(row.risk))
       }
-      return (await query) as Array<SnapshotValues & { area_code: string; period: string }>
+      return risk
     },
 
     /** The latest predictor quarter a run scored (within a municipality when given). */

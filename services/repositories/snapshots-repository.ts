@@ -5,6 +5,18 @@ import { copyIn, copyNumber, copyText } from '../db/copy-csv.js'
 import type { DatabaseEngine } from '../db/open-database.js'
 import type { ValidSnapshotRow } from '../ingest/snapshot-validator.js'
 import { snapshotValueColumns } from '../domain/snapshot-values.js'
+import type { Readable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
+import { to as copyTo } from 'pg-copy-streams'
+import { valueColumns } from '../../models/vocabulary/indicators.js'
+import type { AreaLevel } from '../domain/areas.js'
+import {
+  PanelBuilder,
+  decodePanelLines,
+  newDecoderState,
+  type PanelArea,
+  type SnapshotPanel,
+} from '../db/snapshot-panel.js'
 
 /** A stored snapshot row as the API shows it (rates are computed on the way out). */
 export interface StoredSnapshot {
@@ -160,8 +172,144 @@ async function insertStaging(trx: Knex.Transaction): Promise<SnapshotStaging> {
   }
 }
 
+/** Which rows a panel holds: neighbourhoods (or other areas) of a scope, quarters, a time. */
+export interface PanelFilter {
+  /** the areas' level; default neighbourhood */
+  level?: AreaLevel
+  municipality?: string
+  district?: string
+  /** exactly these areas (any level) */
+  areas?: readonly string[]
+  /** inclusive canonical quarters */
+  from?: string
+  to?: string
+  /** exactly these quarters */
+  periods?: readonly string[]
+  /** the rows valid at this time (a past state); current rows when absent */
+  asOf?: Date | null
+}
+
+/** The area and validity conditions of a panel filter on `snapshots s` joined to `areas a`. */
+function applyPanelFilter(query: Knex.QueryBuilder, filter: PanelFilter): Knex.QueryBuilder {
+  if (filter.areas) query.whereIn('a.area_code', filter.areas as string[])
+  else query.where('a.level', filter.level ?? 'neighbourhood')
+  if (filter.municipality) query.where('a.municipality_code', filter.municipality)
+  if (filter.district) query.where('a.parent_code', filter.district)
+  return query
+}
+
+function applyRowFilter(query: Knex.QueryBuilder, filter: PanelFilter): Knex.QueryBuilder {
+  if (filter.from) query.where('s.period', '>=', filter.from)
+  if (filter.to) query.where('s.period', '<=', filter.to)
+  if (filter.periods) query.whereIn('s.period', filter.periods as string[])
+  if (filter.asOf) {
+    const asOf = filter.asOf
+    query
+      .where('s.valid_from', '<=', asOf)
+      .andWhere((valid) => valid.whereNull('s.valid_to').orWhere('s.valid_to', '>', asOf))
+  } else {
+    query.whereNull('s.valid_to')
+  }
+  return query
+}
+
+/**
+ * One snapshot row as a line of COPY's text format, for the embedded engine, which has no COPY
+ * TO STDOUT: area code, period, the value columns, tab-separated, `\N` for NULL.
+ */
+const panelLineSql = `concat_ws(E'\\t', s.area_code, s.period, ${valueColumns
+  .map((column) => `coalesce(s.${column}::text, '\\N')`)
+  .join(', ')})`
+
 export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
+  /** The panel's lines: streamed by COPY on PostgreSQL, one aggregated text on the embedded engine. */
+  async function readPanelLines(
+    rows: Knex.QueryBuilder,
+    builder: PanelBuilder,
+    trx: Knex | Knex.Transaction,
+  ): Promise<void> {
+    const state = newDecoderState()
+    if (engine === 'postgres' && 'commit' in trx) {
+      // COPY writes the columns tab-separated with \N for NULL: the decoder's format
+      const { sql, bindings } = rows
+        .clone()
+        .clearSelect()
+        .select('s.area_code', 's.period', ...valueColumns.map((column) => `s.${column}`))
+        .toSQL()
+      // COPY takes no bindings: the filter's values are inlined by knex (codes and quarters)
+      const inlined = trx.raw(sql, bindings as readonly Knex.Value[]).toQuery()
+      const connection = (await trx.client.acquireConnection()) as {
+        query: (stream: Readable) => Readable
+      }
+      try {
+        const stream = connection.query(copyTo(`COPY (${inlined}) TO STDOUT`))
+        const decoder = new StringDecoder('utf8')
+        let unfinished = ''
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          const text = unfinished + decoder.write(chunk)
+          unfinished = text.slice(decodePanelLines(text, builder, state))
+        }
+        unfinished += decoder.end()
+        if (unfinished.length > 0) decodePanelLines(`${unfinished}\n`, builder, state)
+      } finally {
+        await trx.client.releaseConnection(connection)
+      }
+      return
+    }
+    // the lines aggregated into one text value (no row object per snapshot)
+    const [row] = (await rows
+      .clone()
+      .clearSelect()
+      .select(trx.raw(`string_agg(${panelLineSql}, E'\\n') AS lines`))) as {
+      lines: string | null
+    }[]
+    if (row?.lines) decodePanelLines(`${row.lines}\n`, builder, state)
+  }
+
   return {
+    /** Whether no snapshot has been stored yet (the demo loads only into an empty database). */
+    async isEmpty(trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      return (await trx('snapshots').first('id')) === undefined
+    },
+
+    /**
+     * The data version: changes with every upload that changes a snapshot (each change adds a
+     * row), so a result cached under it is never stale.
+     */
+    async dataVersion(trx: Knex | Knex.Transaction = knex): Promise<string> {
+      const row = (await trx('snapshots').max({ version: 'id' }).first()) as
+        { version: string | number | null } | undefined
+      return String(row?.version ?? 0)
+    },
+
+    /**
+     * The panel of `filter` (services/db/snapshot-panel.ts): the areas with their names and
+     * parents, the consecutive quarters, one typed array per value column. Read in one
+     * transaction, so the rows and the data version belong together.
+     */
+    async currentPanel(
+      filter: PanelFilter = {},
+      trx?: Knex | Knex.Transaction,
+    ): Promise<SnapshotPanel> {
+      const read = async (reader: Knex | Knex.Transaction) => {
+        const areas = (await applyPanelFilter(reader('areas as a'), filter)
+          .select('a.area_code', 'a.area_name', 'a.parent_code', 'a.municipality_code')
+          .orderBy('a.area_code')) as PanelArea[]
+        const builder = new PanelBuilder(areas)
+        const rows = applyRowFilter(
+          applyPanelFilter(
+            reader('snapshots as s').join('areas as a', 'a.area_code', 's.area_code'),
+            filter,
+          ),
+          filter,
+        )
+        await readPanelLines(rows, builder, reader)
+        return builder.build(await this.dataVersion(reader))
+      }
+      if (trx) return read(trx)
+      return knex.transaction((inner) => read(inner), { readOnly: true })
+    },
+
     /** Opens the per-upload staging table (dropped at commit) on the transaction. */
     openStaging(trx: Knex.Transaction): Promise<SnapshotStaging> {
       return engine === 'postgres' ? copyStaging(trx) : insertStaging(trx)

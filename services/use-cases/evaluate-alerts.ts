@@ -13,12 +13,16 @@ import type {
   NewAlert,
 } from '../repositories/alerts-repository.js'
 import type { OutboxEvent, WebhooksRepository } from '../repositories/webhooks-repository.js'
+import type { SnapshotsRepository } from '../repositories/snapshots-repository.js'
+import { areaSeriesOf, type SnapshotPanel } from '../db/snapshot-panel.js'
+import { valueColumns, type ValueColumn } from '../../models/vocabulary/indicators.js'
 
 export interface EvaluateAlertsDependencies {
   knex: Knex
   engine: DatabaseEngine
   alertsRepository: AlertsRepository
   webhooksRepository: WebhooksRepository
+  snapshotsRepository: SnapshotsRepository
 }
 
 export interface EvaluationSummary {
@@ -64,10 +68,30 @@ export function eventBody(
  * advisory lock, so evaluations from several instances run one after the other and never both
  * fire the same alert; the unique index on open alerts guards it as well.
  */
+/** Every neighbourhood's aligned series, as the rules read them, from the shared panel. */
+function seriesInputOf(panel: SnapshotPanel): Pick<AlertInput, 'periods' | 'areas'> {
+  const asList = (values: Float64Array) =>
+    Array.from(values, (value) => (Number.isNaN(value) ? null : value))
+  return {
+    periods: panel.periods,
+    areas: panel.areas.map((area, position) => {
+      const series = areaSeriesOf(panel, position)
+      return {
+        area_code: area.area_code,
+        area_name: area.area_name,
+        municipality_code: area.municipality_code,
+        ...(Object.fromEntries(
+          valueColumns.map((column) => [column, asList(series[column])]),
+        ) as Record<ValueColumn, (number | null)[]>),
+      }
+    }),
+  }
+}
+
 export async function evaluateAlerts(
   dependencies: EvaluateAlertsDependencies,
 ): Promise<EvaluationSummary> {
-  const { knex, engine, alertsRepository, webhooksRepository } = dependencies
+  const { knex, engine, alertsRepository, webhooksRepository, snapshotsRepository } = dependencies
   const started = performance.now()
   const summary: EvaluationSummary = {
     rules: 0,
@@ -90,7 +114,7 @@ export async function evaluateAlerts(
     if (rules.length === 0 && openAlerts.length === 0) return summary
     summary.rules = rules.length
 
-    const series = await alertsRepository.seriesInput(trx)
+    const series = seriesInputOf(await snapshotsRepository.currentPanel({}, trx))
     const depthByHorizon = new Map<number, number>()
     for (const rule of rules) {
       if (rule.kind !== 'risk_percentile') continue
@@ -226,7 +250,7 @@ export async function evaluateAlerts(
  * Answers false when there was no such rule.
  */
 export async function deleteAlertRule(
-  dependencies: EvaluateAlertsDependencies,
+  dependencies: Omit<EvaluateAlertsDependencies, 'snapshotsRepository'>,
   ruleId: string,
 ): Promise<boolean> {
   const { knex, engine, alertsRepository, webhooksRepository } = dependencies

@@ -8,11 +8,30 @@ import type {
   RiskRepository,
   RiskScoreColumns,
 } from '../repositories/risk-repository.js'
+import type { SnapshotsRepository } from '../repositories/snapshots-repository.js'
+import { areaRowsOf, type SnapshotPanel } from '../db/snapshot-panel.js'
+import type { SnapshotValues } from '../../models/vocabulary/indicators.js'
 
 export interface RiskRunDependencies {
   knex: Knex
   riskRepository: RiskRepository
+  snapshotsRepository: SnapshotsRepository
   tf: Tensorflow
+}
+
+/** The model's rows from the shared panel: every neighbourhood-quarter with a row. */
+export function riskModelRows(
+  panel: SnapshotPanel,
+): Array<SnapshotValues & { area_code: string; period: string }> {
+  return panel.areas.flatMap((area, position) =>
+    areaRowsOf(panel, position).map(
+      (row) =>
+        ({ area_code: area.area_code, ...row }) as SnapshotValues & {
+          area_code: string
+          period: string
+        },
+    ),
+  )
 }
 
 /** The cross-validation seed of a run: derived from its id, so it is recorded and reproducible. */
@@ -31,12 +50,12 @@ export async function executeRiskRun(
   dependencies: RiskRunDependencies,
   run: ModelRunRow,
 ): Promise<void> {
-  const { knex, riskRepository, tf } = dependencies
+  const { knex, riskRepository, snapshotsRepository, tf } = dependencies
   try {
     await riskRepository.setProgress(run.id, 0.05)
     // The database's clock, as the snapshots' valid_from and valid_to are
     const inputAt = await riskRepository.databaseTime()
-    const rows = await riskRepository.modelInput()
+    const rows = riskModelRows(await snapshotsRepository.currentPanel())
     await riskRepository.setProgress(run.id, 0.25)
     const started = performance.now()
     const result = fitRiskModel(tf, {

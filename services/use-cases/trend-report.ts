@@ -3,11 +3,7 @@ import { benjaminiHochberg } from '../../models/stats/benjamini-hochberg.js'
 import { mannKendall, type MannKendallResult } from '../../models/trends/mann-kendall.js'
 import { seasonalMannKendall } from '../../models/trends/seasonal-mann-kendall.js'
 import { yearOverYear, type YearOverYearEntry } from '../../models/trends/year-over-year.js'
-import type {
-  AreaQuarter,
-  NeighbourhoodSeries,
-  QuarterCounts,
-} from '../repositories/trends-repository.js'
+import type { AreaQuarter, NeighbourhoodSeries, QuarterCounts } from './area-series.js'
 import { rate } from '../domain/rates.js'
 import type { SnapshotValues } from '../domain/snapshot-values.js'
 

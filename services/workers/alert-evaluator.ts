@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { evaluateAlerts, type EvaluationSummary } from '../use-cases/evaluate-alerts.js'
+import { serialWorker } from './serial-worker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,10 +32,9 @@ export default fp(
       engine: fastify.dbEngine,
       alertsRepository: fastify.alertsRepository,
       webhooksRepository: fastify.webhooksRepository,
+      snapshotsRepository: fastify.snapshotsRepository,
     }
-    let active: Promise<unknown> | undefined
-    let again = false
-    let closing = false
+    let running: Promise<EvaluationSummary> | undefined
 
     async function runOnce(): Promise<EvaluationSummary> {
       const summary = await evaluateAlerts(dependencies)
@@ -43,22 +43,12 @@ export default fp(
       return summary
     }
 
-    function kick(): void {
-      if (closing) return
-      if (active) {
-        again = true
-        return
-      }
-      active = runOnce()
-        .catch((error) => fastify.log.error({ err: error }, 'alert evaluation failed'))
-        .finally(() => {
-          active = undefined
-          if (again) {
-            again = false
-            kick()
-          }
-        })
-    }
+    // one evaluation at a time here; evaluateNow joins the same queue
+    const worker = serialWorker(
+      () => (running = runOnce()),
+      (error) => fastify.log.error({ err: error }, 'alert evaluation failed'),
+    )
+    const kick = worker.kick
 
     fastify.decorate('alertEvaluator', {
       schedule(reason: string) {
@@ -66,18 +56,14 @@ export default fp(
         kick()
       },
       async evaluateNow() {
-        while (active) await active
-        const run = runOnce()
-        active = run.catch(() => undefined)
-        try {
-          return await run
-        } finally {
-          active = undefined
-        }
+        // after what is running or pending, one more run of its own, whose summary it answers
+        await worker.idle()
+        worker.kick()
+        const summary = running!
+        await worker.idle()
+        return summary
       },
-      async idle() {
-        while (active) await active
-      },
+      idle: worker.idle,
     })
 
     if (fastify.hasDecorator('metrics'))
@@ -86,11 +72,10 @@ export default fp(
     fastify.modelRunner.onRunFinished((run) => {
       if (run.status === 'succeeded') kick()
     })
+    // every upload that changed data, through the API or the CLI
+    fastify.dataEvents.on('snapshots-changed', () => kick())
 
-    fastify.addHook('onClose', async () => {
-      closing = true
-      while (active) await active
-    })
+    fastify.addHook('onClose', () => worker.close())
   },
   {
     name: 'alert-evaluator',
@@ -98,8 +83,10 @@ export default fp(
       'db',
       'alerts-repository',
       'webhooks-repository',
+      'snapshots-repository',
       'model-runner',
       'outbox-worker',
+      'data-events',
     ],
   },
 )

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import { executeRiskRun } from '../use-cases/run-risk-model.js'
+import { serialWorker } from './serial-worker.js'
 import type { ModelRunRow, RunRequest } from '../repositories/risk-repository.js'
 
 declare module 'fastify' {
@@ -48,9 +49,6 @@ interface RunLock {
 export default fp(
   async function modelRunner(fastify: FastifyInstance) {
     const { riskRepository, config } = fastify
-    let active: Promise<void> | undefined
-    let again = false
-    let closing = false
     let retry: NodeJS.Timeout | undefined
     const finishedListeners: Array<(run: ModelRunRow) => void | Promise<void>> = []
 
@@ -80,16 +78,24 @@ export default fp(
       const lock = await takeRunLock()
       if (!lock) {
         // Another instance is running a model; it drains the queue, and we look again later.
-        if (!closing) retry = setTimeout(kick, lockRetryMs)
+        if (!worker.closing) retry = setTimeout(() => worker.kick(), lockRetryMs)
         return
       }
       try {
-        while (!closing) {
+        while (!worker.closing) {
           const run = await riskRepository.claimNext(fastify.tfBackend.backend)
           if (!run) break
           fastify.log.info({ run: run.id, horizon: run.horizon_quarters }, 'model run started')
           try {
-            await executeRiskRun({ knex: fastify.knex, riskRepository, tf: fastify.tf }, run)
+            await executeRiskRun(
+              {
+                knex: fastify.knex,
+                riskRepository,
+                snapshotsRepository: fastify.snapshotsRepository,
+                tf: fastify.tf,
+              },
+              run,
+            )
           } catch (error) {
             fastify.log.error({ err: error, run: run.id }, 'model run failed')
           }
@@ -107,22 +113,10 @@ export default fp(
       }
     }
 
-    function kick(): void {
-      if (closing) return
-      if (active) {
-        again = true
-        return
-      }
-      active = drain()
-        .catch((error) => fastify.log.error({ err: error }, 'model run worker stopped'))
-        .finally(() => {
-          active = undefined
-          if (again) {
-            again = false
-            kick()
-          }
-        })
-    }
+    const worker = serialWorker(drain, (error) =>
+      fastify.log.error({ err: error }, 'model run worker stopped'),
+    )
+    const kick = worker.kick
 
     // Crash recovery: only when no other instance is running a model right now.
     const startLock = await takeRunLock()
@@ -136,7 +130,7 @@ export default fp(
       }
     }
 
-    fastify.decorate('modelRunner', {
+    const runner: FastifyInstance['modelRunner'] = {
       async queue(request: RunRequest, requestedBy: string | null, options: { publish: boolean }) {
         const existing = await riskRepository.findQueued(request)
         if (existing) {
@@ -156,22 +150,32 @@ export default fp(
         kick()
         return { runId, reused: false }
       },
-      async idle() {
-        while (active) await active
-      },
+      idle: worker.idle,
       onRunFinished(listener) {
         finishedListeners.push(listener)
       },
+    }
+    fastify.decorate('modelRunner', runner)
+
+    // The automatic recompute after every upload that changed data (AANWAS_AUTO_RECOMPUTE), from
+    // the API or the CLI; it publishes whoever uploaded.
+    fastify.dataEvents.on('snapshots-changed', async ({ keyId }) => {
+      if (!config.autoRecompute) return
+      await runner.queue({ horizon_quarters: 0, from_period: null, to_period: null }, keyId, {
+        publish: true,
+      })
     })
 
     fastify.addHook('onReady', async () => {
       kick()
     })
     fastify.addHook('onClose', async () => {
-      closing = true
       clearTimeout(retry)
-      if (active) await active
+      await worker.close()
     })
   },
-  { name: 'model-runner', dependencies: ['db', 'risk-repository', 'tensorflow'] },
+  {
+    name: 'model-runner',
+    dependencies: ['db', 'risk-repository', 'snapshots-repository', 'tensorflow', 'data-events'],
+  },
 )

@@ -13,6 +13,7 @@ import {
   WebhookTargetRefusal,
   type HostLookup,
 } from '../domain/webhook-target.js'
+import { serialWorker } from './serial-worker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -70,13 +71,10 @@ export default fp(
       }
     }
     const transport = options.transport ?? createHttpTransport(checkTarget)
-    let active: Promise<void> | undefined
-    let again = false
-    let closing = false
     let timer: NodeJS.Timeout | undefined
 
     async function drain(): Promise<void> {
-      while (!closing) {
+      while (!worker.closing) {
         // A single-table look first: idle instances never take locks across the outbox tables.
         if ((await webhooksRepository.nextDueInMs()) !== 0) break
         const events = await webhooksRepository.claimDue(batchSize, leaseMs)
@@ -101,47 +99,33 @@ export default fp(
 
     function sleep(ms: number): void {
       clearTimeout(timer)
-      if (closing) return
-      timer = setTimeout(kick, ms)
+      if (worker.closing) return
+      timer = setTimeout(() => worker.kick(), ms)
       timer.unref()
     }
 
-    function kick(): void {
-      if (closing) return
-      if (active) {
-        again = true
-        return
+    /** Delivers what is due, then sleeps until the next event is due (at most 2 s). */
+    async function cycle(): Promise<void> {
+      clearTimeout(timer)
+      try {
+        await drain()
+        const due = await webhooksRepository.nextDueInMs()
+        sleep(due === null ? maxPollMs : Math.min(maxPollMs, Math.max(5, due)))
+      } catch (error) {
+        fastify.log.error({ err: error }, 'webhook outbox worker failed; retrying')
+        sleep(maxPollMs)
       }
-      clearTimeout(timer)
-      active = drain()
-        .then(async () => {
-          const due = await webhooksRepository.nextDueInMs()
-          return due === null ? maxPollMs : Math.min(maxPollMs, Math.max(5, due))
-        })
-        .then(
-          (wait) => sleep(again ? 0 : wait),
-          (error) => {
-            fastify.log.error({ err: error }, 'webhook outbox worker failed; retrying')
-            sleep(maxPollMs)
-          },
-        )
-        .finally(() => {
-          active = undefined
-          again = false
-        })
     }
+    const worker = serialWorker(cycle, (error) =>
+      fastify.log.error({ err: error }, 'webhook outbox worker failed'),
+    )
 
-    fastify.decorate('outboxWorker', {
-      kick,
-      async idle() {
-        while (active) await active
-      },
-    })
-    fastify.addHook('onReady', async () => kick())
+    fastify.decorate('outboxWorker', { kick: worker.kick, idle: worker.idle })
+    fastify.addHook('onReady', async () => worker.kick())
     fastify.addHook('onClose', async () => {
-      closing = true
       clearTimeout(timer)
-      while (active) await active
+      await worker.close()
+      clearTimeout(timer)
     })
   },
   { name: 'outbox-worker', dependencies: ['config', 'db', 'webhooks-repository'] },

@@ -21,3 +21,4 @@ export {
   type NormalInference,
 } from './influence-inference.js'
 export { staggeredDid, type StaggeredDidResult } from './staggered-did.js'
+export { areaDid, type AreaDidEffect, type AreaDidResult } from './area-did.js'

@@ -9,6 +9,7 @@ export type {
 } from './synthetic-control-params.js'
 export { prepareSyntheticControl } from './prepare-synthetic-control.js'
 export { defaultPredictorSpecs } from './default-predictors.js'
+export { closestDonors } from './closest-donors.js'
 export {
   solveDonorWeights,
   type DonorWeightsProblem,

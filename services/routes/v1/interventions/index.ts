@@ -3,11 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { assertAreaInScope, listScope } from '../../scope.js'
 import { badRequest, notFound } from '../../../errors.js'
-import {
-  interventionEffects,
-  interventionPower,
-  normaliseInterventionAreas,
-} from '../../../use-cases/intervention-effects.js'
+import { normaliseInterventionAreas } from '../../../use-cases/intervention-areas.js'
+import { interventionEffects } from '../../../use-cases/intervention-effects.js'
+import { interventionPower } from '../../../use-cases/intervention-power.js'
 import type { InterventionRecord } from '../../../repositories/interventions-repository.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import {
@@ -212,7 +210,7 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const record = await findInScope(request.params.id, request.caller)
       const exact = seesExactValues(request.caller)
       const { effects } = await interventionEffects(
-        interventionsRepository,
+        { interventionsRepository, snapshotsRepository: fastify.snapshotsRepository },
         record,
         {
           method: request.query.method ?? 'synthetic_control',
@@ -269,16 +267,19 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         throw badRequest('donors=municipality needs candidate areas of one municipality')
       }
       request.audit = { exactRead: true, areaCode: null, rows: areas.length }
-      return interventionPower(interventionsRepository, {
-        areas,
-        startPeriod,
-        horizon,
-        effect,
-        outcome: outcome ?? 'drug_offence_suspects',
-        donors: donors ?? 'all',
-        maxDonors: 200,
-        seed: 1,
-      })
+      return interventionPower(
+        { interventionsRepository, snapshotsRepository: fastify.snapshotsRepository },
+        {
+          areas,
+          startPeriod,
+          horizon,
+          effect,
+          outcome: outcome ?? 'drug_offence_suspects',
+          donors: donors ?? 'all',
+          maxDonors: 200,
+          seed: 1,
+        },
+      )
     },
   )
 }

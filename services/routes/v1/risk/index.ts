@@ -10,6 +10,7 @@ import {
   type ViewerRiskScore,
 } from '../../../domain/viewer-risk.js'
 import { shiftPeriod } from '../../../../models/periods/quarter.js'
+import { riskModelRows } from '../../../use-cases/run-risk-model.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import type { ModelRunRow } from '../../../repositories/risk-repository.js'
 import { LruCache } from '../../../cache/lru-cache.js'
@@ -78,8 +79,11 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         const model = publishedModel(run)
         if (!model) return new Map<string, ViewerRiskScore>()
         const periods = [period, shiftPeriod(period, run.horizon_quarters)]
-        const rows = await riskRepository.inputsAt(periods, run.input_at)
-        return viewerRiskTable(model, rows, period, run.horizon_quarters, config)
+        const panel = await fastify.snapshotsRepository.currentPanel({
+          periods,
+          asOf: run.input_at,
+        })
+        return viewerRiskTable(model, riskModelRows(panel), period, run.horizon_quarters, config)
       })()
       table.catch(() => viewerTables.delete(key))
       viewerTables.set(key, table)

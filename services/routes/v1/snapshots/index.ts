@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto'
-import { Transform, type Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { assertAreaInScope } from '../../scope.js'
 import { exactSnapshots, viewerSnapshots } from '../../../domain/snapshot-disclosure.js'
-import { AppError, notFound, payloadTooLarge } from '../../../errors.js'
-import { importSnapshots } from '../../../use-cases/import-snapshots.js'
-import { csvUploadRecords, jsonUploadRecords } from '../../../ingest/upload-records.js'
+import { AppError, notFound } from '../../../errors.js'
+import { uploadSnapshots } from '../../../use-cases/upload-snapshots.js'
 import { AreaParamsSchema } from '../../../schemas/areas.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import {
@@ -18,30 +16,6 @@ import {
 } from '../../../schemas/snapshots.js'
 import { periodParameter, timeParameter } from '../../parameters.js'
 import { seesExactValues } from '../../../hooks/auth.js'
-
-/** Counts bytes and hashes them on the way to the parser; too many bytes is a 413. */
-function meteredStream(source: Readable, limitBytes: number) {
-  const hash = createHash('sha256')
-  let bytes = 0
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length
-      if (bytes > limitBytes) {
-        callback(
-          payloadTooLarge(
-            `the upload is larger than ${limitBytes / 1024 / 1024} MB (AANWAS_BODY_LIMIT_MB)`,
-          ),
-        )
-        return
-      }
-      hash.update(chunk)
-      callback(null, chunk)
-    },
-  })
-  source.on('error', (error) => meter.destroy(error))
-  source.pipe(meter)
-  return { stream: meter, checksum: () => hash.digest('hex') }
-}
 
 const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { snapshotsRepository, areasRepository, config } = fastify
@@ -81,60 +55,38 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
       const caller = request.caller!
-      const repositories = { snapshots: snapshotsRepository, areas: areasRepository }
-      const common = {
-        keyId: caller.keyId,
-        scope: caller.municipality ?? undefined,
-        maxRows: config.maxRows,
-      }
-      let summary
-      if (contentType === 'text/csv' || contentType === 'application/csv') {
-        const metered = meteredStream(request.body as unknown as Readable, config.bodyLimitBytes)
-        try {
-          summary = await importSnapshots(
-            fastify.knex,
-            repositories,
-            csvUploadRecords(metered.stream, { idleMs: config.uploadIdleMs }),
-            {
-              ...common,
-              contentType: 'csv',
-              checksum: metered.checksum,
-            },
-          )
-        } catch (error) {
-          // A rejection can come before the whole body did (a fatal parse error, an idle body,
-          // too many bytes): the rest is not read, so the connection cannot carry another
-          // request. Node closes it once the answer is sent, as Fastify does for its own
-          // body errors.
-          if (!request.raw.complete) reply.header('connection', 'close')
-          throw error
-        }
-      } else if (contentType === 'application/json') {
-        const checksum = () =>
-          createHash('sha256').update(JSON.stringify(request.body)).digest('hex')
-        summary = await importSnapshots(
-          fastify.knex,
-          repositories,
-          jsonUploadRecords(request.body),
-          {
-            ...common,
-            contentType: 'json',
-            checksum,
-          },
-        )
-      } else {
+      const csv = contentType === 'text/csv' || contentType === 'application/csv'
+      if (!csv && contentType !== 'application/json') {
         throw new AppError(415, 'unsupported_media_type', 'send text/csv or application/json')
       }
-      request.log.info({ batch: summary }, 'snapshots uploaded')
-      if (summary.inserted + summary.revised > 0) fastify.alertEvaluator.schedule('upload')
-      if (config.autoRecompute && summary.inserted + summary.revised > 0) {
-        // an automatic recompute publishes, whoever uploaded
-        await fastify.modelRunner.queue(
-          { horizon_quarters: 0, from_period: null, to_period: null },
-          caller.keyId,
-          { publish: true },
+      let summary
+      try {
+        summary = await uploadSnapshots(
+          {
+            knex: fastify.knex,
+            snapshotsRepository,
+            areasRepository,
+            dataEvents: fastify.dataEvents,
+            limits: {
+              bodyLimitBytes: config.bodyLimitBytes,
+              maxRows: config.maxRows,
+              idleMs: config.uploadIdleMs,
+            },
+          },
+          csv
+            ? { format: 'csv', stream: request.body as unknown as Readable }
+            : { format: 'json', body: request.body },
+          { keyId: caller.keyId, scope: caller.municipality ?? undefined },
         )
+      } catch (error) {
+        // A rejection can come before the whole body did (a fatal parse error, an idle body,
+        // too many bytes): the rest is not read, so the connection cannot carry another
+        // request. Node closes it once the answer is sent, as Fastify does for its own body
+        // errors.
+        if (!request.raw.complete) reply.header('connection', 'close')
+        throw error
       }
+      request.log.info({ batch: summary }, 'snapshots uploaded')
       return reply.code(201).send(summary)
     },
   )

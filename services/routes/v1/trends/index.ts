@@ -8,6 +8,7 @@ import {
   type ViewerTrendInput,
 } from '../../../domain/trend-disclosure.js'
 import { publishedModel } from '../../../domain/viewer-risk.js'
+import { areaSeries, neighbourhoodSeries } from '../../../use-cases/area-series.js'
 import {
   areaTrend,
   latestPeriod,
@@ -28,7 +29,8 @@ import { seesExactValues } from '../../../hooks/auth.js'
 import { rateLimitCosts } from '../../../plugins/rate-limit.js'
 
 const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { trendsRepository, areasRepository, riskRepository, config } = fastify
+  const { areasRepository, riskRepository, snapshotsRepository, config } = fastify
+  const series = { snapshotsRepository, riskRepository }
 
   fastify.get(
     '/areas/:code/trend',
@@ -52,7 +54,7 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       }
       const area = await areasRepository.find(code)
       if (!area) throw notFound(`no area ${code}`)
-      const { aggregated, quarters } = await trendsRepository.areaSeries(area)
+      const { aggregated, quarters } = await areaSeries(series, area)
       if (!seesExactValues(request.caller)) {
         const run = await riskRepository.latestPublished(0)
         const model = run ? publishedModel(run) : null
@@ -60,11 +62,12 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         let viewerAggregated = aggregated
         if (area.level === 'neighbourhood') {
           const district = area.parent_code
-            ? await trendsRepository.neighbourhoodSeries({ district: area.parent_code })
+            ? await neighbourhoodSeries(series, { district: area.parent_code })
             : null
           input = { kind: 'own', quarters, district }
         } else {
-          const members = await trendsRepository.neighbourhoodSeries(
+          const members = await neighbourhoodSeries(
+            series,
             area.level === 'district' ? { district: code } : { municipality: code },
           )
           if (members.length === 0) {
@@ -74,7 +77,7 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             // viewer gets the sum of the neighbourhoods' rounded values instead.
             const sums = aggregated
               ? quarters
-              : (await trendsRepository.areaSeries(area, { sumOverNeighbourhoods: true })).quarters
+              : (await areaSeries(series, area, { sumOverNeighbourhoods: true })).quarters
             const exactRiskAt = new Map(sums.map((quarter) => [quarter.period, quarter.risk]))
             input = { kind: 'sum', members, exactRiskAt }
             viewerAggregated = true
@@ -112,7 +115,7 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { sort, limit, offset } = request.query
       const municipality = listScope(request.caller, request.query.municipality)
       const asked = periodParameter('period', request.query.period)
-      const neighbourhoods = await trendsRepository.neighbourhoodSeries({
+      const neighbourhoods = await neighbourhoodSeries(series, {
         municipality,
         upTo: asked,
       })
