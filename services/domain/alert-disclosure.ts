@@ -1,5 +1,5 @@
 import { explainAlert, type ExplanationStyle } from '../../monitors/rules/explanation.js'
-import type { AlertRow } from '../repositories/alerts-repository.js'
+import type { AlertRow } from './records.js'
 import type { Alert } from '../schemas/alerts.js'
 import { roundToMultiple, type DisclosureThresholds } from './disclosure.js'
 

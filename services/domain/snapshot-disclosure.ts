@@ -1,5 +1,5 @@
 import type { Snapshot } from '../schemas/snapshots.js'
-import type { StoredSnapshot } from '../repositories/snapshots-repository.js'
+import type { StoredSnapshot } from './records.js'
 import { rate } from './rates.js'
 import {
   discloseForViewer,

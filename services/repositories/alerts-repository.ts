@@ -1,45 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
+import type { AlertRow, AlertRuleRow, AlertState } from '../domain/records.js'
 import { shiftPeriod } from '../../models/periods/quarter.js'
 import type { AlertFacts, AreaRiskInput, RiskInput } from '../../monitors/rules/alert-input.js'
 import type { AlertKind, RuleParams } from '../../monitors/rules/rule-params.js'
-
-export type AlertState = 'firing' | 'acknowledged' | 'resolved'
-
-export interface AlertRuleRow {
-  id: string
-  name: string
-  kind: AlertKind
-  params: RuleParams
-  municipality: string | null
-  created_by: string | null
-  created_at: Date
-  updated_at: Date
-}
-
-export interface AlertRow {
-  id: string
-  rule_id: string
-  rule_name: string
-  kind: AlertKind
-  area_code: string
-  area_name: string | null
-  municipality_code: string
-  period: string
-  value: number | null
-  threshold: number | null
-  facts: AlertFacts
-  explanation: string
-  state: AlertState
-  hit_streak: number
-  clear_streak: number
-  first_fired_at: Date
-  resolved_at: Date | null
-  acknowledged_at: Date | null
-  acknowledged_by: string | null
-  updated_at: Date
-}
 
 export type NewAlert = Omit<
   AlertRow,
@@ -393,3 +358,5 @@ export default fp(
   },
   { name: 'alerts-repository', dependencies: ['db'] },
 )
+
+export type { AlertRow, AlertRuleRow, AlertState }

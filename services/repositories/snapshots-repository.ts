@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Knex } from 'knex'
+import type { StoredSnapshot } from '../domain/records.js'
 import { copyIn, copyNumber, copyText } from '../db/copy-csv.js'
 import type { DatabaseEngine } from '../db/open-database.js'
 import type { ValidSnapshotRow } from '../ingest/snapshot-validator.js'
@@ -17,19 +18,6 @@ import {
   type PanelArea,
   type SnapshotPanel,
 } from '../db/snapshot-panel.js'
-
-/** A stored snapshot row as the API shows it (rates are computed on the way out). */
-export interface StoredSnapshot {
-  area_code: string
-  period: string
-  youth_population: number
-  early_school_leavers: number | null
-  halt_registrations: number | null
-  parental_debt: number | null
-  drug_offence_suspects: number | null
-  batch_id: string
-  recorded_at: Date
-}
 
 export interface MergeCounts {
   inserted: number
@@ -490,3 +478,5 @@ export default fp(
   },
   { name: 'snapshots-repository', dependencies: ['db'] },
 )
+
+export type { StoredSnapshot }

@@ -6,7 +6,7 @@ import { csvUploadRecords, jsonUploadRecords } from '../ingest/upload-records.js
 import type { AreasRepository } from '../repositories/areas-repository.js'
 import type { SnapshotsRepository } from '../repositories/snapshots-repository.js'
 import type { UploadSummary } from '../schemas/snapshots.js'
-import type { DataEvents } from '../workers/data-events.js'
+import type { DataEvents } from './data-events.js'
 import { importSnapshots } from './import-snapshots.js'
 
 /**

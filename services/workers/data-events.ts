@@ -1,22 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-
-/** What happened to the data: the after-effects of a change are the listeners' business. */
-export interface DataEventMap {
-  /** An upload stored new or revised snapshots (its batch, and who uploaded). */
-  'snapshots-changed': [{ batchId: string; keyId: string | null; changed: number }]
-}
-
-/** A typed event emitter for the service's data events (one per app instance). */
-export interface DataEvents {
-  /** Runs every listener; resolves when all have (a failure is logged, not thrown). */
-  emit<Name extends keyof DataEventMap>(name: Name, ...payload: DataEventMap[Name]): Promise<void>
-  on<Name extends keyof DataEventMap>(
-    name: Name,
-    listener: (...payload: DataEventMap[Name]) => void | Promise<void>,
-  ): void
-}
+import type { DataEvents } from '../use-cases/data-events.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
