@@ -1,8 +1,10 @@
-import {
-  baseColumn,
-  countColumns,
-  type SnapshotValues,
-} from '../../models/vocabulary/indicators.js'
+import { baseColumn, countColumns } from '../../models/vocabulary/indicators.js'
+import type {
+  AreaQuarter,
+  AreaSeries,
+  NeighbourhoodSeries,
+  QuarterCounts,
+} from '../domain/trend-shapes.js'
 import { areaRowsOf, type SnapshotPanel } from '../db/snapshot-panel.js'
 import type { AreaLevel } from '../domain/areas.js'
 import type { RiskRepository } from '../repositories/risk-repository.js'
@@ -12,31 +14,6 @@ import type { SnapshotsRepository } from '../repositories/snapshots-repository.j
  * The series the trend routes read (DESIGN.md §3 `GET /v1/areas/:code/trend`, `GET /v1/trends`),
  * from the shared panel (services/db/snapshot-panel.ts) and the published model's scores.
  */
-
-/** One quarter of an area's counts (current revision). */
-export interface QuarterCounts extends SnapshotValues {
-  period: string
-}
-
-/** A quarter of an area's series with the published horizon-0 run's risk (null without one). */
-export interface AreaQuarter extends QuarterCounts {
-  risk: number | null
-}
-
-/** One neighbourhood and its quarterly rows, in period order. */
-export interface NeighbourhoodSeries {
-  area_code: string
-  area_name: string | null
-  parent_code: string | null
-  quarters: QuarterCounts[]
-}
-
-/** An area's series and where it comes from. */
-export interface AreaSeries {
-  /** false: the area's own snapshots; true: the sum over its neighbourhoods */
-  aggregated: boolean
-  quarters: AreaQuarter[]
-}
 
 export interface SeriesDependencies {
   snapshotsRepository: SnapshotsRepository

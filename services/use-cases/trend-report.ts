@@ -3,144 +3,62 @@ import { benjaminiHochberg } from '../../models/stats/benjamini-hochberg.js'
 import { mannKendall, type MannKendallResult } from '../../models/trends/mann-kendall.js'
 import { seasonalMannKendall } from '../../models/trends/seasonal-mann-kendall.js'
 import { yearOverYear, type YearOverYearEntry } from '../../models/trends/year-over-year.js'
-import type { AreaQuarter, NeighbourhoodSeries, QuarterCounts } from './area-series.js'
+import {
+  baseColumn,
+  outcome,
+  predictors,
+  type CountColumn,
+} from '../../models/vocabulary/indicators.js'
 import { rate } from '../domain/rates.js'
-import type { SnapshotValues } from '../domain/snapshot-values.js'
+import {
+  basePrevYear,
+  type AreaQuarter,
+  type AreaTrend,
+  type NeighbourhoodSeries,
+  type PeriodRange,
+  type PredictorChange,
+  type PredictorName,
+  type QuarterCounts,
+  type SeriesEntry,
+  type TrendListEntry,
+  type TrendTest,
+  type YearOverYearRow,
+} from '../domain/trend-shapes.js'
 
 /**
  * The trend use cases of issue 6 (DESIGN.md §3 `GET /v1/areas/:code/trend`, `GET /v1/trends`):
  * quarterly series with rates, year-over-year changes of the 4-quarter rates with the exact
  * Poisson test, Mann-Kendall trend tests on the quarterly outcome rate, and the
- * Benjamini-Hochberg adjustment across a municipality's neighbourhoods. Exact values only:
- * disclosure control is `trend-disclosure.ts`.
+ * Benjamini-Hochberg adjustment across a municipality's neighbourhoods, on the rows given (exact
+ * rows for analysts; a viewer's are the rounded table, use-cases/viewer-trend.ts).
  */
-
-/** The three predictors: their count column and the name they carry in the API. */
-export const predictors = [
-  {
-    name: 'early_school_leaving',
-    count: 'early_school_leavers',
-    rate: 'early_school_leaving_rate',
-  },
-  { name: 'halt', count: 'halt_registrations', rate: 'halt_rate' },
-  { name: 'parental_debt', count: 'parental_debt', rate: 'parental_debt_rate' },
-] as const
-
-export type PredictorName = (typeof predictors)[number]['name']
-
-/** One quarter of a series as the API shows it (exact). */
-export interface SeriesEntry extends SnapshotValues {
-  period: string
-  early_school_leaving_rate: number | null
-  halt_rate: number | null
-  parental_debt_rate: number | null
-  drug_offence_rate: number | null
-  risk: number | null
-}
-
-/** The year-over-year change of one predictor's 4-quarter rate. */
-export interface PredictorChange {
-  rate: number | null
-  rate_prev_year: number | null
-  change: number | null
-  p_value: number | null
-  /** Σ count over the four quarters ending at the period */
-  count: number | null
-  /** Σ count over the four quarters ending a year earlier */
-  count_prev_year: number | null
-}
-
-/** The year-over-year comparison at one quarter, outcome and predictors (exact). */
-export interface YearOverYearRow {
-  period: string
-  rate: number | null
-  rate_prev_year: number | null
-  change: number | null
-  relative_change: number | null
-  p_value: number | null
-  /** Σ drug_offence_suspects over the four quarters ending at the period */
-  count: number | null
-  count_prev_year: number | null
-  /** Σ youth_population over the four quarters ending at the period (person-quarters) */
-  youth_population: number | null
-  youth_population_prev_year: number | null
-  predictors: Record<PredictorName, PredictorChange>
-}
-
-/** A Mann-Kendall result as the API shows it; slope also per year. */
-export interface TrendTest {
-  trend: MannKendallResult['trend']
-  p: number
-  z: number
-  tau: number
-  s: number
-  var_s: number
-  slope: number | null
-  slope_per_year: number | null
-  intercept: number | null
-}
-
-export interface AreaTrend {
-  series: SeriesEntry[]
-  year_over_year: YearOverYearRow[]
-  mann_kendall: TrendTest | null
-  seasonal_mann_kendall: TrendTest | null
-}
-
-/** One neighbourhood of the `/v1/trends` list (exact). */
-export interface TrendListEntry {
-  area_code: string
-  area_name: string | null
-  parent_code: string | null
-  period: string
-  rate: number | null
-  rate_prev_year: number | null
-  change: number | null
-  relative_change: number | null
-  p_value: number | null
-  p_adjusted: number | null
-  count: number | null
-  count_prev_year: number | null
-  youth_population: number | null
-  youth_population_prev_year: number | null
-  mann_kendall: TrendTest | null
-}
-
-export interface PeriodRange {
-  from?: string
-  to?: string
-}
 
 function inRange(period: string, range: PeriodRange): boolean {
   return (!range.from || period >= range.from) && (!range.to || period <= range.to)
 }
 
-/** The quarterly rows as the API shows them: rates from the exact counts of the same row. */
+/** The quarterly rows as the API shows them: each count's rate from the same row. */
 export function seriesEntries(quarters: readonly (QuarterCounts & { risk?: number | null })[]) {
-  return quarters.map((row): SeriesEntry => ({
-    period: row.period,
-    youth_population: row.youth_population,
-    early_school_leavers: row.early_school_leavers,
-    halt_registrations: row.halt_registrations,
-    parental_debt: row.parental_debt,
-    drug_offence_suspects: row.drug_offence_suspects,
-    early_school_leaving_rate: rate(row.early_school_leavers, row.youth_population),
-    halt_rate: rate(row.halt_registrations, row.youth_population),
-    parental_debt_rate: rate(row.parental_debt, row.youth_population),
-    drug_offence_rate: rate(row.drug_offence_suspects, row.youth_population),
-    risk: row.risk ?? null,
-  }))
+  return quarters.map((row): SeriesEntry => {
+    const entry = { period: row.period, [baseColumn]: row[baseColumn] } as SeriesEntry
+    for (const indicator of [...predictors, outcome]) {
+      entry[indicator.column] = row[indicator.column]
+      entry[indicator.rate] = rate(row[indicator.column], row[baseColumn])
+    }
+    entry.risk = row.risk ?? null
+    return entry
+  })
 }
 
 function yearOverYearOf(
   quarters: readonly QuarterCounts[],
-  column: keyof Omit<QuarterCounts, 'period' | 'youth_population'>,
+  column: CountColumn,
 ): Map<string, YearOverYearEntry> {
   const entries = yearOverYear(
     quarters.map((row) => ({
       period: row.period,
       count: row[column],
-      population: row.youth_population,
+      population: row[baseColumn],
     })),
   )
   return new Map(entries.map((entry) => [entry.period, entry]))
@@ -165,19 +83,19 @@ export function yearOverYearRows(
   quarters: readonly QuarterCounts[],
   range: PeriodRange = {},
 ): YearOverYearRow[] {
-  const outcome = yearOverYearOf(quarters, 'drug_offence_suspects')
-  const byPredictor = predictors.map((predictor) => yearOverYearOf(quarters, predictor.count))
-  const periods = new Set([...outcome.keys(), ...byPredictor.flatMap((map) => [...map.keys()])])
+  const ofOutcome = yearOverYearOf(quarters, outcome.column)
+  const byPredictor = predictors.map((predictor) => yearOverYearOf(quarters, predictor.column))
+  const periods = new Set([...ofOutcome.keys(), ...byPredictor.flatMap((map) => [...map.keys()])])
   return [...periods]
     .filter((period) => inRange(period, range))
     .sort()
     .map((period) => {
-      const main = outcome.get(period)
+      const main = ofOutcome.get(period)
       const any = main ?? byPredictor.map((map) => map.get(period)).find(Boolean)
       const predictorChanges = {} as Record<PredictorName, PredictorChange>
       predictors.forEach((predictor, index) => {
         const entry = byPredictor[index].get(period)
-        predictorChanges[predictor.name] = entry
+        predictorChanges[predictor.term] = entry
           ? {
               rate: entry.rate,
               rate_prev_year: entry.rate_prev_year,
@@ -197,11 +115,11 @@ export function yearOverYearRows(
         p_value: main?.p_value ?? null,
         count: main?.count ?? null,
         count_prev_year: main?.count_prev_year ?? null,
-        // the same youth_population column under every measure: equal sums when present
-        youth_population: any?.population ?? null,
-        youth_population_prev_year: any?.population_prev_year ?? null,
+        // the same base under every measure: equal sums when present
+        [baseColumn]: any?.population ?? null,
+        [basePrevYear]: any?.population_prev_year ?? null,
         predictors: predictorChanges,
-      }
+      } as YearOverYearRow
     })
 }
 
@@ -227,14 +145,14 @@ function axisPosition(period: string): number {
  * (sorted by period): a missing quarter or a NULL count is null (missing), never 0.
  */
 export function outcomeRateAxis(
-  series: readonly Pick<SeriesEntry, 'period' | 'drug_offence_rate'>[],
+  series: readonly { period: string; rate: number | null }[],
 ): (number | null)[] {
   if (series.length === 0) return []
   const origin = axisPosition(series[0].period)
   const values: (number | null)[] = new Array(
     axisPosition(series[series.length - 1].period) - origin + 1,
   ).fill(null)
-  for (const row of series) values[axisPosition(row.period) - origin] = row.drug_offence_rate
+  for (const row of series) values[axisPosition(row.period) - origin] = row.rate
   return values
 }
 
@@ -271,7 +189,9 @@ export function trendTests(series: readonly SeriesEntry[]): {
   mann_kendall: TrendTest | null
   seasonal_mann_kendall: TrendTest | null
 } {
-  const values = outcomeRateAxis(series)
+  const values = outcomeRateAxis(
+    series.map((row) => ({ period: row.period, rate: row[outcome.rate] })),
+  )
   const original = whenEnoughData(() => mannKendall(values))
   const seasonal = whenEnoughData(() => seasonalMannKendall(values, 4))
   return {
@@ -318,11 +238,11 @@ export function trendListing(
     const upToPeriod = neighbourhood.quarters.filter((row) => row.period <= period)
     // only the eight quarters of the two windows: one exact test per neighbourhood
     const windows = upToPeriod.filter((row) => row.period >= firstNeeded)
-    const yearOverYearAt = yearOverYearOf(windows, 'drug_offence_suspects').get(period)
+    const yearOverYearAt = yearOverYearOf(windows, outcome.column).get(period)
     const outcomeAxis = outcomeRateAxis(
       upToPeriod.map((row) => ({
         period: row.period,
-        drug_offence_rate: rate(row.drug_offence_suspects, row.youth_population),
+        rate: rate(row[outcome.column], row[baseColumn]),
       })),
     )
     const seasonal = whenEnoughData(() => seasonalMannKendall(outcomeAxis, 4))
@@ -339,10 +259,10 @@ export function trendListing(
       p_adjusted: null,
       count: yearOverYearAt?.count ?? null,
       count_prev_year: yearOverYearAt?.count_prev_year ?? null,
-      youth_population: yearOverYearAt?.population ?? null,
-      youth_population_prev_year: yearOverYearAt?.population_prev_year ?? null,
+      [baseColumn]: yearOverYearAt?.population ?? null,
+      [basePrevYear]: yearOverYearAt?.population_prev_year ?? null,
       mann_kendall: seasonal && trendTest(seasonal, seasonal.slope),
-    }
+    } as TrendListEntry
   })
   const adjusted = benjaminiHochberg(entries.map((entry) => entry.p_value))
   entries.forEach((entry, index) => {

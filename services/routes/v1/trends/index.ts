@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { assertAreaInScope, listScope } from '../../scope.js'
+import { exactAreaTrend, exactTrendListing } from '../../../domain/trend-disclosure.js'
 import {
-  exactAreaTrend,
-  exactTrendListing,
   viewerAreaTrend,
   viewerTrendListing,
   type ViewerTrendInput,
-} from '../../../domain/trend-disclosure.js'
+} from '../../../use-cases/viewer-trend.js'
 import { publishedModel } from '../../../domain/viewer-risk.js'
 import { areaSeries, neighbourhoodSeries } from '../../../use-cases/area-series.js'
 import {
