@@ -23,6 +23,7 @@ import geometriesRepository from './repositories/geometries-repository.js'
 import interventionsRepository from './repositories/interventions-repository.js'
 import riskRepository from './repositories/risk-repository.js'
 import dataEvents from './workers/data-events.js'
+import currentData from './cache/current-data.js'
 import modelRunner from './workers/model-runner.js'
 import alertsRepository from './repositories/alerts-repository.js'
 import webhooksRepository from './repositories/webhooks-repository.js'
@@ -204,6 +205,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(riskRepository)
   await fastify.register(dataEvents)
   await fastify.register(modelRunner)
+  await fastify.register(currentData)
   await fastify.register(alertsRepository)
   await fastify.register(webhooksRepository)
   await fastify.register(outboxWorker)

@@ -63,15 +63,15 @@ export async function neighbourhoodSeries(
  * - `risk` is the population-weighted mean of the members' scores, Σ risk·n / Σ n (the expected
  *   number of suspects over the population: a rate from sums), and NULL unless every member has
  *   a score for the quarter.
- * Risk comes from the published run with horizon 0 that `GET /v1/risk` serves.
+ * Risk comes from `run`: the published run with horizon 0 that `GET /v1/risk` serves.
  */
 export async function areaSeries(
   dependencies: SeriesDependencies,
   area: { area_code: string; level: AreaLevel },
+  run: { id: string } | undefined,
   options: { sumOverNeighbourhoods?: boolean } = {},
 ): Promise<AreaSeries> {
   const { snapshotsRepository, riskRepository } = dependencies
-  const run = await riskRepository.latestPublished(0)
   const ownPanel = await snapshotsRepository.currentPanel({ areas: [area.area_code] })
   const own = ownPanel.areas.length > 0 ? areaRowsOf(ownPanel, 0) : []
   if ((own.length > 0 && !options.sumOverNeighbourhoods) || area.level === 'neighbourhood') {

@@ -8,6 +8,8 @@
 export interface DataEventMap {
   /** An upload stored new or revised snapshots (its batch, and who uploaded). */
   'snapshots-changed': [{ batchId: string; keyId: string | null; changed: number }]
+  /** An admin published a model run: what GET /v1/risk serves for its horizon changed. */
+  'run-published': [{ runId: string; horizon: number }]
 }
 
 /** A typed event emitter for the service's data events (one per app instance). */

@@ -11,6 +11,7 @@ import {
 } from '../../../domain/viewer-risk.js'
 import { shiftPeriod } from '../../../../models/periods/quarter.js'
 import { riskModelRows } from '../../../use-cases/run-risk-model.js'
+import { publishRun } from '../../../use-cases/publish-run.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import type { ModelRunRow } from '../../../repositories/risk-repository.js'
 import { LruCache } from '../../../cache/lru-cache.js'
@@ -94,19 +95,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   // is computed once; a new run has a new id and so new entries.
   const riskTables = new LruCache<{ period: string; items: RiskItem[] }>(64)
   const riskPages = new LruCache<{ body: Buffer; rows: number }>(256)
-  // Which run is the latest per horizon is looked up at most once a second: a finished run shows
-  // within a second, and a busy risk page does not query the runs table on every request.
-  const latestRuns = new Map<number, { run: ModelRunRow; until: number }>()
-  const latestRun = async (horizon: number) => {
-    const cached = latestRuns.get(horizon)
-    if (cached && cached.until > Date.now()) return cached.run
-    const run = await riskRepository.latestPublished(horizon)
-    // "No run yet" is not remembered: the first run must show at once.
-    if (run) latestRuns.set(horizon, { run, until: Date.now() + 1000 })
-    return run
-  }
-  // A run that ends on this instance shows at once here; other instances see it within a second.
-  modelRunner.onRunFinished(() => latestRuns.clear())
+  const latestRun = (horizon: number) => fastify.currentData.publishedRun(horizon)
 
   fastify.post(
     '/risk-model/runs',
@@ -146,20 +135,14 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: { 200: RunSchema, ...errorResponses, 409: ErrorSchema },
       },
     },
-    async (request) => {
-      const run = await riskRepository.find(request.params.id)
-      if (!run) throw notFound(`no model run ${request.params.id}`)
-      if (run.status !== 'succeeded') {
-        throw new AppError(
-          409,
-          'conflict',
-          `model run ${run.id} is ${run.status}: only a succeeded run can be published`,
-        )
-      }
-      await riskRepository.publish(run.id, request.caller?.keyId ?? null)
-      latestRuns.clear()
-      return runResource((await riskRepository.find(run.id))!)
-    },
+    async (request) =>
+      runResource(
+        await publishRun(
+          { riskRepository, dataEvents: fastify.dataEvents },
+          request.params.id,
+          request.caller?.keyId ?? null,
+        ),
+      ),
   )
 
   fastify.get(

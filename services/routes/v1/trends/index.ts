@@ -1,19 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { assertAreaInScope, listScope } from '../../scope.js'
-import { exactAreaTrend, exactTrendListing } from '../../../domain/trend-disclosure.js'
-import {
-  viewerAreaTrend,
-  viewerTrendListing,
-  type ViewerTrendInput,
-} from '../../../use-cases/viewer-trend.js'
-import { publishedModel } from '../../../domain/viewer-risk.js'
-import { areaSeries, neighbourhoodSeries } from '../../../use-cases/area-series.js'
-import {
-  areaTrend,
-  latestPeriod,
-  sortTrendListing,
-  trendListing,
-} from '../../../use-cases/trend-report.js'
+import { exactTrendListing } from '../../../domain/trend-disclosure.js'
+import { viewerTrendListing } from '../../../use-cases/viewer-trend.js'
+import { neighbourhoodSeries } from '../../../use-cases/area-series.js'
+import { areaTrendAnswer } from '../../../use-cases/area-trend.js'
+import { latestPeriod, sortTrendListing, trendListing } from '../../../use-cases/trend-report.js'
+import { LruCache } from '../../../cache/lru-cache.js'
 import { notFound } from '../../../errors.js'
 import { AreaParamsSchema } from '../../../schemas/areas.js'
 import { errorResponses } from '../../../schemas/common.js'
@@ -22,6 +14,7 @@ import {
   TrendListQuerySchema,
   TrendListSchema,
   TrendQuerySchema,
+  type AreaTrendResponse,
 } from '../../../schemas/trends.js'
 import { periodParameter } from '../../parameters.js'
 import { seesExactValues } from '../../../hooks/auth.js'
@@ -29,7 +22,8 @@ import { rateLimitCosts } from '../../../plugins/rate-limit.js'
 
 const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { areasRepository, riskRepository, snapshotsRepository, config } = fastify
-  const series = { snapshotsRepository, riskRepository }
+  const series = { areasRepository, snapshotsRepository, riskRepository }
+  const answers = new LruCache<{ body: Buffer; rows: number }>(1024)
 
   fastify.get(
     '/areas/:code/trend',
@@ -44,53 +38,42 @@ const trendRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: { 200: AreaTrendSchema, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { code } = request.params
       assertAreaInScope(request.caller, code)
       const range = {
         from: periodParameter('from', request.query.from),
         to: periodParameter('to', request.query.to),
       }
-      const area = await areasRepository.find(code)
-      if (!area) throw notFound(`no area ${code}`)
-      const { aggregated, quarters } = await areaSeries(series, area)
-      if (!seesExactValues(request.caller)) {
-        const run = await riskRepository.latestPublished(0)
-        const model = run ? publishedModel(run) : null
-        let input: ViewerTrendInput
-        let viewerAggregated = aggregated
-        if (area.level === 'neighbourhood') {
-          const district = area.parent_code
-            ? await neighbourhoodSeries(series, { district: area.parent_code })
-            : null
-          input = { kind: 'own', quarters, district }
-        } else {
-          const members = await neighbourhoodSeries(
-            series,
-            area.level === 'district' ? { district: code } : { municipality: code },
-          )
-          if (members.length === 0) {
-            input = { kind: 'own', quarters, district: null }
-          } else {
-            // Own totals beside neighbourhood rows are linked to them (total − the others): a
-            // viewer gets the sum of the neighbourhoods' rounded values instead.
-            const sums = aggregated
-              ? quarters
-              : (await areaSeries(series, area, { sumOverNeighbourhoods: true })).quarters
-            const exactRiskAt = new Map(sums.map((quarter) => [quarter.period, quarter.risk]))
-            input = { kind: 'sum', members, exactRiskAt }
-            viewerAggregated = true
-          }
+      const exact = seesExactValues(request.caller)
+      // An answer is a function of the data version, the published run and the request: kept
+      // as bytes, a busy trend page answers without reading or computing (issue 15).
+      const [dataVersion, run] = await Promise.all([
+        fastify.currentData.dataVersion(),
+        fastify.currentData.publishedRun(0),
+      ])
+      const key = `${dataVersion}|${run?.id ?? '-'}|${code}|${range.from ?? ''}|${range.to ?? ''}|${exact ? 'exact' : 'viewer'}`
+      let cached = answers.get(key)
+      if (!cached) {
+        const answer = await areaTrendAnswer(
+          series,
+          code,
+          range,
+          exact ? { kind: 'exact' } : { kind: 'viewer', thresholds: config },
+          run,
+          config,
+        )
+        if (!answer) throw notFound(`no area ${code}`)
+        cached = {
+          body: Buffer.from(reply.serialize(answer) as string),
+          rows: answer.series.length,
         }
-        return {
-          area_code: code,
-          aggregated: viewerAggregated,
-          ...viewerAreaTrend(code, input, model, range, config),
-        }
+        answers.set(key, cached)
       }
-      const trend = areaTrend(quarters, range)
-      request.audit = { exactRead: true, areaCode: code, rows: trend.series.length }
-      return { area_code: code, aggregated, ...exactAreaTrend(trend, config) }
+      if (exact) request.audit = { exactRead: true, areaCode: code, rows: cached.rows }
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(cached.body as unknown as AreaTrendResponse)
     },
   )
 

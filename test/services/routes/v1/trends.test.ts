@@ -526,6 +526,54 @@ for (const engine of engines) {
         },
       )
 
+      t.test(
+        'when an upload changes a quarter, then the next read shows it at once (no stale answer)',
+        async (t) => {
+          const before = (await get('/v1/areas/BU05180103/trend')).json()
+          const again = (await get('/v1/areas/BU05180103/trend')).json()
+          t.same(again, before, 'the same answer twice')
+          const upload = await app.inject({
+            method: 'POST',
+            url: '/v1/snapshots',
+            headers: admin,
+            payload: [
+              {
+                area_code: 'BU05180103',
+                period: '2024Q4',
+                youth_population: 800,
+                early_school_leavers: 40,
+                halt_registrations: 30,
+                parental_debt: 101,
+                drug_offence_suspects: 99,
+              },
+            ],
+          })
+          t.equal(upload.json().revised, 1)
+          const after = (await get('/v1/areas/BU05180103/trend')).json()
+          t.equal(after.series.at(-1).drug_offence_suspects, 99)
+          await app.inject({
+            method: 'POST',
+            url: '/v1/snapshots',
+            headers: admin,
+            payload: [
+              {
+                area_code: 'BU05180103',
+                period: '2024Q4',
+                youth_population: 800,
+                early_school_leavers: 40,
+                halt_registrations: 30,
+                parental_debt: 101,
+                drug_offence_suspects: 44,
+              },
+            ],
+          })
+          t.equal(
+            (await get('/v1/areas/BU05180103/trend')).json().series.at(-1).drug_offence_suspects,
+            44,
+          )
+        },
+      )
+
       t.test('when the area belongs to another municipality, then 403', async (t) => {
         const response = await get('/v1/areas/BU05180101/trend', otherMunicipality.headers)
         t.equal(response.statusCode, 403)
