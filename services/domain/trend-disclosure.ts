@@ -47,6 +47,11 @@ import {
  *
  * Every object that carries values lists its own suppressed fields (`suppressed`) or, for
  * analysts (exact values), its own `unreliable` flag.
+ *
+ * Why one file of about 500 lines: the series, year-over-year and Mann-Kendall marks of one
+ * answer are decided together (the slope goes with the quarterly rates, secondary suppression
+ * of the 4-quarter sums with the district's entries) and share the flattening of the nested
+ * predictor objects; split, each part would restate it.
  */
 
 type Flat = Record<string, string | number | null>
