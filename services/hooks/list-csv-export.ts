@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { itemsToCsv, listCsvColumns, type SchemaNode } from '../domain/csv-table.js'
+import { itemsToCsv, listCsvColumns, type SchemaNode } from './csv-table.js'
 
 /** `?format=csv`, or `Accept: text/csv` without a format. */
 function wantsCsv(request: FastifyRequest): boolean {

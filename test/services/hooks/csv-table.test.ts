@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { parse } from 'csv-parse/sync'
-import { itemsToCsv, listCsvColumns } from '../../../services/domain/csv-table.js'
+import { itemsToCsv, listCsvColumns } from '../../../services/hooks/csv-table.js'
 import { AreaListSchema } from '../../../services/schemas/areas.js'
 import { TrendListSchema } from '../../../services/schemas/trends.js'
 import { RiskListSchema } from '../../../services/schemas/risk.js'
