@@ -3,17 +3,20 @@ import { fitBinomialGlm, type BinomialGlmFit, type Tensorflow } from './binomial
 import { assessModelQuality, type ModelQuality } from './model-quality.js'
 import { riskRanks, type RiskRanks } from './risk-ranks.js'
 import { scoreRisk, type RiskScores } from './score-risk.js'
+import {
+  baseColumn,
+  countColumns,
+  modelTerms,
+  outcomeColumn,
+  predictors,
+  type ValueColumn,
+} from '../vocabulary/indicators.js'
 
 /** One neighbourhood-quarter snapshot as the risk model reads it (counts may be NULL). */
-export interface RiskModelRow {
+export type RiskModelRow = {
   area_code: string
   period: string
-  youth_population: number | null
-  early_school_leavers: number | null
-  halt_registrations: number | null
-  parental_debt: number | null
-  drug_offence_suspects: number | null
-}
+} & { [Column in ValueColumn]: number | null }
 
 export interface RiskModelInput {
   rows: readonly RiskModelRow[]
@@ -80,13 +83,11 @@ export interface RiskModelResult extends BinomialGlmFit {
   quality: ModelQuality | null
 }
 
-/** The model's terms, in design column order. */
-export const riskModelTerms = [
-  'intercept',
-  'early_school_leaving',
-  'halt',
-  'parental_debt',
-] as const
+/** The model's terms, in design column order (the vocabulary's `modelTerms`, under this name). */
+export const riskModelTerms = modelTerms
+
+/** The predictors' count columns, in design column order (after the intercept). */
+const predictorColumns = predictors.map((entry) => entry.column)
 
 const functionName = 'fitRiskModel'
 
@@ -105,9 +106,17 @@ function checkCount(value: number | null, column: string, population: number | n
   if (value === null) return
   if (!Number.isInteger(value) || value < 0 || (population !== null && value > population)) {
     throw new RangeError(
-      `${functionName} requires ${column} between 0 and youth_population (whole), row ${row + 1} has ${value}`,
+      `${functionName} requires ${column} between 0 and ${baseColumn} (whole), row ${row + 1} has ${value}`,
     )
   }
+}
+
+/** Whether every predictor count of a row is known. */
+function predictorsComplete(row: RiskModelRow): boolean {
+  for (let term = 0; term < predictorColumns.length; term += 1) {
+    if (row[predictorColumns[term]] === null) return false
+  }
+  return true
 }
 
 /**
@@ -223,16 +232,13 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
         `${functionName} requires the period of row ${index + 1} to be a quarter like 2024Q3, got "${row.period}"`,
       )
     }
-    const population = row.youth_population
+    const population = row[baseColumn]
     if (population !== null && !(Number.isInteger(population) && population >= 0)) {
       throw new RangeError(
-        `${functionName} requires youth_population of 0 or more (whole), row ${index + 1} has ${population}`,
+        `${functionName} requires ${baseColumn} of 0 or more (whole), row ${index + 1} has ${population}`,
       )
     }
-    checkCount(row.early_school_leavers, 'early_school_leavers', population, index)
-    checkCount(row.halt_registrations, 'halt_registrations', population, index)
-    checkCount(row.parental_debt, 'parental_debt', population, index)
-    checkCount(row.drug_offence_suspects, 'drug_offence_suspects', population, index)
+    for (const column of countColumns) checkCount(row[column], column, population, index)
     const cell = cellOf(rowAreas[index], ordinal)
     if (rowAt(cell) !== -1) {
       throw new RangeError(
@@ -260,16 +266,11 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
     const row = rows[index]
     const ordinal = rowOrdinals[index]
     if ((from !== undefined && ordinal < from) || (to !== undefined && ordinal > to)) continue
-    if (
-      row.youth_population === null ||
-      row.early_school_leavers === null ||
-      row.halt_registrations === null ||
-      row.parental_debt === null
-    ) {
+    if (row[baseColumn] === null || !predictorsComplete(row)) {
       exclusions.missing_predictor += 1
       continue
     }
-    if (row.youth_population === 0) {
+    if (row[baseColumn] === 0) {
       exclusions.zero_population += 1
       continue
     }
@@ -284,9 +285,9 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
       exclusions.missing_target_quarter += 1
     } else {
       const target = rows[targetIndex]
-      if (target.drug_offence_suspects === null || target.youth_population === null) {
+      if (target[outcomeColumn] === null || target[baseColumn] === null) {
         exclusions.missing_outcome += 1
-      } else if (target.youth_population === 0) {
+      } else if (target[baseColumn] === 0) {
         exclusions.zero_target_population += 1
       } else {
         fitFlags[scored] = 1
@@ -307,17 +308,17 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
   for (let position = 0, slot = 0; position < scored; position += 1) {
     const index = scoredRows[position]
     const row = rows[index]
-    const population = row.youth_population as number
+    const population = row[baseColumn] as number
     const offset = position * columns
     scoredDesign[offset] = 1
-    scoredDesign[offset + 1] = (row.early_school_leavers as number) / population
-    scoredDesign[offset + 2] = (row.halt_registrations as number) / population
-    scoredDesign[offset + 3] = (row.parental_debt as number) / population
+    for (let term = 0; term < predictorColumns.length; term += 1) {
+      scoredDesign[offset + 1 + term] = (row[predictorColumns[term]] as number) / population
+    }
     if (fitFlags[position] === 0) continue
     for (let j = 0; j < columns; j += 1) fitDesign[slot * columns + j] = scoredDesign[offset + j]
     const target = rows[targetRows[position]]
-    successes[slot] = target.drug_offence_suspects as number
-    trials[slot] = target.youth_population as number
+    successes[slot] = target[outcomeColumn] as number
+    trials[slot] = target[baseColumn] as number
     fitPositions[slot] = position
     const ordinal = rowOrdinals[index]
     if (ordinal < firstFitted) firstFitted = ordinal
@@ -340,8 +341,8 @@ export function fitRiskModel(tf: Tensorflow, input: RiskModelInput): RiskModelRe
   for (let position = 0; position < scored; position += 1) {
     const targetIndex = targetRows[position]
     const target = targetIndex === -1 ? undefined : rows[targetIndex]
-    population[position] = target?.youth_population ?? Number.NaN
-    observed[position] = target?.drug_offence_suspects ?? Number.NaN
+    population[position] = target?.[baseColumn] ?? Number.NaN
+    observed[position] = target?.[outcomeColumn] ?? Number.NaN
   }
   const rowScores = scoreRisk({
     coefficients: estimates,

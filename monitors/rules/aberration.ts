@@ -1,4 +1,5 @@
 import { farringtonFlexibleLatest } from '../../models/aberration/farrington-flexible.js'
+import { baseColumn, outcomeColumn } from '../../models/vocabulary/indicators.js'
 import type { AlertInput, AreaSeriesInput, Finding } from './alert-input.js'
 import type { KindEvaluator } from './kind-evaluator.js'
 import type { AberrationParams } from './rule-params.js'
@@ -37,8 +38,8 @@ export function aberrationEvaluator(
       const year = Number(period.slice(0, 4))
       return positions.map((position): Finding | null => {
         const area = areas[position]
-        const observed = area.drug_offence_suspects[end]
-        const population = area.youth_population[end]
+        const observed = area[outcomeColumn][end]
+        const population = area[baseColumn][end]
         if (observed === null || population === null || !(population > 0)) return null
         if (observed < Math.max(1, params.min_count)) return null
         let result
@@ -46,8 +47,8 @@ export function aberrationEvaluator(
           result = farringtonFlexibleLatest(
             [
               {
-                observed: area.drug_offence_suspects.slice(0, end + 1),
-                population: area.youth_population.slice(0, end + 1),
+                observed: area[outcomeColumn].slice(0, end + 1),
+                population: area[baseColumn].slice(0, end + 1),
                 frequency: 4,
               },
             ],

@@ -1,19 +1,21 @@
+import type { PredictorTerm, ValueColumn } from '../../models/vocabulary/indicators.js'
+
 /**
  * What rule evaluation reads: every neighbourhood's quarterly series on one shared quarter axis
  * and, for `risk_percentile`, the stored scores of the latest successful model run. Plain arrays
  * so 15,000 neighbourhoods × 48 quarters stay cheap to walk.
  */
-export interface AreaSeriesInput {
+export interface AreaSeriesInput extends ValueSeries {
   area_code: string
   area_name: string | null
   municipality_code: string
-  /** Values aligned with `AlertInput.periods`; null where the quarter is missing or not delivered. */
-  youth_population: readonly (number | null)[]
-  drug_offence_suspects: readonly (number | null)[]
-  early_school_leavers: readonly (number | null)[]
-  halt_registrations: readonly (number | null)[]
-  parental_debt: readonly (number | null)[]
 }
+
+/**
+ * Each value column of the vocabulary (the base and every count) as a series aligned with
+ * `AlertInput.periods`; null where the quarter is missing or not delivered.
+ */
+export type ValueSeries = { [Column in ValueColumn]: readonly (number | null)[] }
 
 /** One neighbourhood's stored risk scores of a run, aligned with `RiskInput.periods`. */
 export interface AreaRiskInput {
@@ -55,7 +57,8 @@ export interface Finding {
 
 /** A predictor's year-over-year change, mentioned in an explanation when it rose. */
 export interface PredictorRise {
-  predictor: 'early_school_leaving' | 'halt' | 'parental_debt'
+  /** the predictor's term in the risk model (models/vocabulary/indicators.ts) */
+  predictor: PredictorTerm
   relative_change: number
   count: number
   count_prev_year: number

@@ -1,3 +1,4 @@
+import { outcome, predictors } from '../../models/vocabulary/indicators.js'
 import type { AlertFacts, PredictorRise } from './alert-input.js'
 
 /**
@@ -24,11 +25,13 @@ export const exactStyle: ExplanationStyle = {
   derivedShown: () => true,
 }
 
-const predictorLabels: Record<PredictorRise['predictor'], string> = {
-  early_school_leaving: 'early school leaving',
-  halt: 'HALT registrations',
-  parental_debt: 'parental debt',
-}
+/** The words for each predictor, from the vocabulary's labels. */
+const predictorLabels = Object.fromEntries(
+  predictors.map((entry) => [entry.term, entry.label]),
+) as Record<PredictorRise['predictor'], string>
+
+/** The words for the outcome ("young suspects"). */
+const outcomeWords = outcome.label
 
 const oneDecimal = (value: number) => value.toFixed(1)
 const percent = (value: number) => `${Math.round(value * 100)}%`
@@ -51,7 +54,7 @@ function predictorClause(predictor: PredictorRise | null, style: ExplanationStyl
 export function explainAlert(facts: AlertFacts, style: ExplanationStyle = exactStyle): string {
   switch (facts.kind) {
     case 'aberration': {
-      const head = `${style.count(facts.observed)} young suspects in ${facts.period}`
+      const head = `${style.count(facts.observed)} ${outcomeWords} in ${facts.period}`
       const model =
         facts.expected !== null &&
         facts.upperbound !== null &&
@@ -63,9 +66,9 @@ export function explainAlert(facts: AlertFacts, style: ExplanationStyle = exactS
     }
     case 'yoy_rise': {
       if (!style.figuresShown) {
-        return `the rate of young suspects in the four quarters to ${facts.period} rose significantly against the year before (Benjamini-Hochberg at q ${facts.q})`
+        return `the rate of ${outcomeWords} in the four quarters to ${facts.period} rose significantly against the year before (Benjamini-Hochberg at q ${facts.q})`
       }
-      const head = `${style.count(facts.count)} young suspects in the four quarters to ${facts.period} against ${style.count(facts.count_prev_year)} the year before`
+      const head = `${style.count(facts.count)} ${outcomeWords} in the four quarters to ${facts.period} against ${style.count(facts.count_prev_year)} the year before`
       const base = Math.min(facts.population, facts.population_prev_year) / 4
       const detail =
         style.derivedShown([facts.count, facts.count_prev_year], base) &&
@@ -76,13 +79,13 @@ export function explainAlert(facts: AlertFacts, style: ExplanationStyle = exactS
     }
     case 'trend': {
       if (!style.figuresShown) {
-        return `rising trend in the quarterly rate of young suspects ${facts.from_period}–${facts.period} (seasonal Mann-Kendall)`
+        return `rising trend in the quarterly rate of ${outcomeWords} ${facts.from_period}–${facts.period} (seasonal Mann-Kendall)`
       }
       const slope = style.derivedShown([facts.count], facts.population / 4)
         ? `, ${facts.slope_per_year >= 0 ? '+' : ''}${(facts.slope_per_year * 100).toFixed(2)} percentage points a year`
         : ''
       return (
-        `rising trend in the quarterly rate of young suspects ${facts.from_period}–${facts.period} ` +
+        `rising trend in the quarterly rate of ${outcomeWords} ${facts.from_period}–${facts.period} ` +
         `(seasonal Mann-Kendall z = ${facts.z.toFixed(2)}, p ${pValue(facts.p)})` +
         slope +
         predictorClause(facts.predictor, style)

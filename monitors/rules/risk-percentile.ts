@@ -1,3 +1,4 @@
+import { baseColumn, outcomeColumn } from '../../models/vocabulary/indicators.js'
 import type { AlertInput, AreaSeriesInput, Finding } from './alert-input.js'
 import type { KindEvaluator } from './kind-evaluator.js'
 import type { RiskPercentileParams } from './rule-params.js'
@@ -40,7 +41,7 @@ export function riskPercentileEvaluator(
         const recent =
           seriesEnd === undefined
             ? null
-            : windowSums(area.drug_offence_suspects, area.youth_population, seriesEnd, 4)
+            : windowSums(area[outcomeColumn], area[baseColumn], seriesEnd, 4)
         const count = recent?.count ?? 0
         const fires = percentile > 100 - params.p && recent !== null && count >= params.min_count
         const of = municipality

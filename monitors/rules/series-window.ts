@@ -1,3 +1,4 @@
+import { baseColumn, predictors } from '../../models/vocabulary/indicators.js'
 import type { AreaSeriesInput, PredictorRise } from './alert-input.js'
 
 /** Σ count and Σ population over `length` quarters ending at `end`; null when one is missing. */
@@ -20,12 +21,6 @@ export function windowSums(
   return { count, population: people }
 }
 
-const predictorColumns = [
-  ['early_school_leaving', 'early_school_leavers'],
-  ['halt', 'halt_registrations'],
-  ['parental_debt', 'parental_debt'],
-] as const
-
 /**
  * The predictor that rose most year over year at quarter `end` (4-quarter rate against the four
  * quarters before), when it rose by at least `minimumRise`: the "why" an explanation adds
@@ -37,9 +32,9 @@ export function largestPredictorRise(
   minimumRise = 0.1,
 ): PredictorRise | null {
   let best: PredictorRise | null = null
-  for (const [predictor, column] of predictorColumns) {
-    const current = windowSums(area[column], area.youth_population, end, 4)
-    const previous = windowSums(area[column], area.youth_population, end - 4, 4)
+  for (const { term: predictor, column } of predictors) {
+    const current = windowSums(area[column], area[baseColumn], end, 4)
+    const previous = windowSums(area[column], area[baseColumn], end - 4, 4)
     if (!current || !previous || current.population === 0 || previous.population === 0) continue
     if (previous.count === 0) continue
     const rate = current.count / current.population

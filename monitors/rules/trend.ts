@@ -6,6 +6,7 @@ import {
   presentValues,
   scoreVariance,
 } from '../../models/trends/mann-kendall-steps.js'
+import { baseColumn, outcomeColumn } from '../../models/vocabulary/indicators.js'
 import type { AlertInput, AreaSeriesInput, Finding } from './alert-input.js'
 import type { KindEvaluator } from './kind-evaluator.js'
 import type { TrendParams } from './rule-params.js'
@@ -63,14 +64,14 @@ export function trendEvaluator(
       const period = input.periods[end]
       return positions.map((position): Finding | null => {
         const area = areas[position]
-        const recent = windowSums(area.drug_offence_suspects, area.youth_population, end, 4)
+        const recent = windowSums(area[outcomeColumn], area[baseColumn], end, 4)
         if (!recent || recent.count < params.min_count) return null
         const rates: (number | null)[] = new Array(end + 1)
         let first = -1
         let present = 0
         for (let index = 0; index <= end; index += 1) {
-          const count = area.drug_offence_suspects[index]
-          const population = area.youth_population[index]
+          const count = area[outcomeColumn][index]
+          const population = area[baseColumn][index]
           if (count === null || population === null || !(population > 0)) {
             rates[index] = null
             continue

@@ -1,6 +1,7 @@
 import { benjaminiHochberg } from '../../models/stats/benjamini-hochberg.js'
 import { poissonRateTest } from '../../models/stats/poisson-rate-test.js'
 import type { YearOverYearEntry } from '../../models/trends/year-over-year.js'
+import { baseColumn, outcomeColumn } from '../../models/vocabulary/indicators.js'
 import type { AlertInput, AreaSeriesInput, Finding } from './alert-input.js'
 import type { KindEvaluator } from './kind-evaluator.js'
 import type { YoyRiseParams } from './rule-params.js'
@@ -31,8 +32,8 @@ export function yoyRiseEvaluator(
     if (end < 7) return areas.map(() => null)
     const period = input.periods[end]
     const entries: (YearOverYearEntry | null)[] = areas.map((area) => {
-      const current = windowSums(area.drug_offence_suspects, area.youth_population, end, 4)
-      const previous = windowSums(area.drug_offence_suspects, area.youth_population, end - 4, 4)
+      const current = windowSums(area[outcomeColumn], area[baseColumn], end, 4)
+      const previous = windowSums(area[outcomeColumn], area[baseColumn], end - 4, 4)
       if (!current || !previous || current.population === 0 || previous.population === 0)
         return null
       const rate = current.count / current.population

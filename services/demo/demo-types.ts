@@ -1,11 +1,8 @@
+import type { SnapshotValues } from '../../models/vocabulary/indicators.js'
+
 /** One demo snapshot row, in the upload's JSON shape. */
-export interface SnapshotFixtureRow {
+export interface SnapshotFixtureRow extends SnapshotValues {
   area_code: string
   area_name: string
   period: string
-  youth_population: number
-  early_school_leavers: number | null
-  halt_registrations: number | null
-  parental_debt: number | null
-  drug_offence_suspects: number | null
 }

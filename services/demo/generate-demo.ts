@@ -8,6 +8,7 @@
  * something to show. Every value is synthetic and labelled as demo data.
  */
 import type { SnapshotFixtureRow } from './demo-types.js'
+import { baseColumn, outcomeColumn, predictors } from '../../models/vocabulary/indicators.js'
 import { mulberry32 as seededRandom } from '../../models/stats/seeded-random.js'
 
 export interface DemoMunicipality {
@@ -36,6 +37,43 @@ function binomial(random: () => number, trials: number, probability: number): nu
 }
 
 const logistic = (value: number) => 1 / (1 + Math.exp(-value))
+
+/** How the demo draws one predictor of the vocabulary. */
+interface SimulatedPredictor {
+  /** a neighbourhood's rate is drawn uniformly from `rateFrom` to `rateFrom + rateSpread` */
+  rateFrom: number
+  rateSpread: number
+  /** in a rising neighbourhood the rate grows by the rise divided by this */
+  riseDivisor: number
+  /** the weight of the predictor's rate in the outcome's log-odds */
+  weight: number
+  /** the first year delivered (earlier quarters store NULL) */
+  deliveredFrom?: number
+}
+
+/**
+ * The demo's predictors, in the vocabulary's predictor order: early school leavers, HALT
+ * registrations, parental debt (not delivered for 2015 in the demo, as CBS sometimes does). A
+ * predictor added to the vocabulary without an entry here is drawn with `otherPredictor`.
+ */
+const simulatedPredictors: readonly SimulatedPredictor[] = [
+  { rateFrom: 0.02, rateSpread: 0.05, riseDivisor: 4, weight: 9 },
+  { rateFrom: 0.01, rateSpread: 0.03, riseDivisor: 3, weight: 14 },
+  { rateFrom: 0.05, rateSpread: 0.15, riseDivisor: 5, weight: 3, deliveredFrom: demoFirstYear + 1 },
+]
+const otherPredictor: SimulatedPredictor = {
+  rateFrom: 0.02,
+  rateSpread: 0.05,
+  riseDivisor: 4,
+  weight: 0,
+}
+const simulation = predictors.map((entry, index) => ({
+  column: entry.column,
+  ...(simulatedPredictors[index] ?? otherPredictor),
+}))
+
+/** The outcome's log-odds before the predictors, the area effect, the season and the rise. */
+const outcomeIntercept = -6.1
 
 /** A pointy-top hexagon around a centre, in lon/lat (longitude stretched for latitude ~52°). */
 function hexagon(longitude: number, latitude: number, radius: number): number[][] {
@@ -145,9 +183,9 @@ export function generateDemoData(seed = 20151): DemoDataSet {
 
   for (const area of neighbourhoods) {
     const population = 80 + Math.floor(random() * 500)
-    const schoolLeaving = 0.02 + random() * 0.05
-    const halt = 0.01 + random() * 0.03
-    const debt = 0.05 + random() * 0.15
+    const rates = simulation.map(
+      (predictor) => predictor.rateFrom + random() * predictor.rateSpread,
+    )
     const areaEffect = (random() - 0.5) * 0.6
     let quarterIndex = 0
     for (let year = demoFirstYear; year <= demoLastYear; year += 1) {
@@ -157,30 +195,22 @@ export function generateDemoData(seed = 20151): DemoDataSet {
           20,
           Math.round(population * (1 + 0.004 * quarterIndex) + (random() - 0.5) * 10),
         )
-        const leaving = binomial(random, youth, schoolLeaving * (1 + rise / 4))
-        const haltCount = binomial(random, youth, halt * (1 + rise / 3))
-        const debtCount = binomial(random, youth, debt * (1 + rise / 5))
-        const seasonal = quarter === 3 ? 0.15 : quarter === 1 ? -0.1 : 0
-        const probability = logistic(
-          -6.1 +
-            9 * (leaving / youth) +
-            14 * (haltCount / youth) +
-            3 * (debtCount / youth) +
-            areaEffect +
-            seasonal +
-            rise,
-        )
-        snapshots.push({
+        const row = {
           area_code: area.code,
           area_name: area.name,
           period: `${year}Q${quarter}`,
-          youth_population: youth,
-          early_school_leavers: leaving,
-          halt_registrations: haltCount,
-          // Parental debt registrations were not delivered for 2015 in the demo (as CBS sometimes does).
-          parental_debt: year === demoFirstYear ? null : debtCount,
-          drug_offence_suspects: binomial(random, youth, probability),
+          [baseColumn]: youth,
+        } as SnapshotFixtureRow
+        let logOdds = outcomeIntercept
+        simulation.forEach((predictor, index) => {
+          const count = binomial(random, youth, rates[index] * (1 + rise / predictor.riseDivisor))
+          logOdds += predictor.weight * (count / youth)
+          row[predictor.column] = year < (predictor.deliveredFrom ?? demoFirstYear) ? null : count
         })
+        const seasonal = quarter === 3 ? 0.15 : quarter === 1 ? -0.1 : 0
+        const probability = logistic(logOdds + areaEffect + seasonal + rise)
+        row[outcomeColumn] = binomial(random, youth, probability)
+        snapshots.push(row)
       }
     }
   }

@@ -1,3 +1,4 @@
+import type { SnapshotValues } from '../../models/vocabulary/indicators.js'
 import type { AlertFacts } from '../../monitors/rules/alert-input.js'
 import type { AlertKind, RuleParams } from '../../monitors/rules/rule-params.js'
 
@@ -8,14 +9,9 @@ import type { AlertKind, RuleParams } from '../../monitors/rules/rule-params.js'
  */
 
 /** A stored snapshot row as the API shows it (rates are computed on the way out). */
-export interface StoredSnapshot {
+export interface StoredSnapshot extends SnapshotValues {
   area_code: string
   period: string
-  youth_population: number
-  early_school_leavers: number | null
-  halt_registrations: number | null
-  parental_debt: number | null
-  drug_offence_suspects: number | null
   batch_id: string
   recorded_at: Date
 }

@@ -1,3 +1,4 @@
+import { baseColumn, type BaseColumn } from '../../models/vocabulary/indicators.js'
 import type { RiskItem, Run } from '../schemas/risk.js'
 import {
   discloseForViewer,
@@ -18,7 +19,7 @@ const fromViewer =
   (rounded: RiskRowWithViewer): number | null =>
     (rounded.viewer?.[field] as number | null | undefined) ?? null
 
-const populationBase = (row: { youth_population: number | null }) => row.youth_population
+const populationBase = (row: { [K in BaseColumn]: number | null }) => row[baseColumn]
 
 /**
  * How a risk row's fields relate for disclosure control (DESIGN.md §5): `observed` is a cell
@@ -31,7 +32,7 @@ const populationBase = (row: { youth_population: number | null }) => row.youth_p
 const viewerRiskSpec: DisclosureSpec<RiskRowWithViewer> = {
   basis: 'cells',
   counts: ['observed'],
-  populations: ['youth_population'],
+  populations: [baseColumn],
   derived: [
     ...(['risk', 'risk_ci_low', 'risk_ci_high', 'expected'] as const).map((field) => ({
       field,
@@ -54,7 +55,7 @@ const viewerRiskSpec: DisclosureSpec<RiskRowWithViewer> = {
 const exactRiskSpec: DisclosureSpec<RiskRow> = {
   basis: 'rounded',
   counts: ['observed'],
-  populations: ['youth_population'],
+  populations: [baseColumn],
   derived: [
     ...(['risk', 'risk_ci_low', 'risk_ci_high', 'expected'] as const).map((field) => ({
       field,

@@ -1,3 +1,10 @@
+import {
+  baseColumn,
+  countColumns,
+  indicatorVocabulary,
+  type CountColumn,
+  type RateField,
+} from '../../models/vocabulary/indicators.js'
 import type { Snapshot } from '../schemas/snapshots.js'
 import type { StoredSnapshot } from './records.js'
 import { rate } from './rates.js'
@@ -11,24 +18,20 @@ import {
 type SnapshotWithArea = Snapshot & { area_code: string }
 
 /** Each rate of a snapshot and the count it is made from (count / youth_population). */
-export const rateOfCount = [
-  ['early_school_leaving_rate', 'early_school_leavers'],
-  ['halt_rate', 'halt_registrations'],
-  ['parental_debt_rate', 'parental_debt'],
-  ['drug_offence_rate', 'drug_offence_suspects'],
-] as const
+export const rateOfCount: ReadonlyArray<readonly [RateField, CountColumn]> =
+  indicatorVocabulary.counts.map((entry) => [entry.rate, entry.column] as const)
 
 /** How a snapshot's fields relate for disclosure control: each rate comes from its count. */
 export const snapshotDisclosureSpec: DisclosureSpec<SnapshotWithArea> = {
   basis: 'cells',
-  counts: ['early_school_leavers', 'halt_registrations', 'parental_debt', 'drug_offence_suspects'],
-  populations: ['youth_population'],
+  counts: countColumns,
+  populations: [baseColumn],
   // a viewer's rate is the rounded count over the rounded base (CBS practice)
   derived: rateOfCount.map(([field, count]) => ({
     field,
     from: [count],
-    base: (row: SnapshotWithArea) => row.youth_population,
-    fromRounded: (rounded: SnapshotWithArea) => rate(rounded[count], rounded.youth_population),
+    base: (row: SnapshotWithArea) => row[baseColumn],
+    fromRounded: (rounded: SnapshotWithArea) => rate(rounded[count], rounded[baseColumn]),
   })),
   group: (row) => row.period,
   identity: (row) => row.area_code,
@@ -36,22 +39,17 @@ export const snapshotDisclosureSpec: DisclosureSpec<SnapshotWithArea> = {
 
 /** The API shape of a stored row, rates computed from the exact counts. */
 export function snapshotResource(row: StoredSnapshot): SnapshotWithArea {
-  const base = row.youth_population
-  return {
+  const base = row[baseColumn]
+  const resource = {
     area_code: row.area_code,
     period: row.period,
-    youth_population: row.youth_population,
-    early_school_leavers: row.early_school_leavers,
-    halt_registrations: row.halt_registrations,
-    parental_debt: row.parental_debt,
-    drug_offence_suspects: row.drug_offence_suspects,
-    early_school_leaving_rate: rate(row.early_school_leavers, base),
-    halt_rate: rate(row.halt_registrations, base),
-    parental_debt_rate: rate(row.parental_debt, base),
-    drug_offence_rate: rate(row.drug_offence_suspects, base),
-    batch_id: row.batch_id,
-    recorded_at: new Date(row.recorded_at).toISOString(),
-  }
+    [baseColumn]: base,
+  } as SnapshotWithArea
+  for (const column of countColumns) resource[column] = row[column]
+  for (const [rateField, count] of rateOfCount) resource[rateField] = rate(row[count], base)
+  resource.batch_id = row.batch_id
+  resource.recorded_at = new Date(row.recorded_at).toISOString()
+  return resource
 }
 
 function withoutArea({

@@ -3,7 +3,13 @@ import { scoreRisk } from '../../models/risk/score-risk.js'
 import { shiftPeriod } from '../../models/periods/quarter.js'
 import { municipalityCode } from './areas.js'
 import { roundedCount, type DisclosureThresholds } from './disclosure.js'
-import type { SnapshotValues } from './snapshot-values.js'
+import {
+  baseColumn,
+  countColumns,
+  outcomeColumn,
+  predictors,
+  type SnapshotValues,
+} from '../../models/vocabulary/indicators.js'
 
 /**
  * The risk model as a viewer sees it (DESIGN.md §5, issue 14). A risk computed from exact
@@ -63,33 +69,23 @@ export function roundedRow<Row extends SnapshotValues>(
   row: Row,
   thresholds: DisclosureThresholds,
 ): Row {
-  return {
-    ...row,
-    youth_population: roundedCount(row.youth_population, thresholds) as number,
-    early_school_leavers: roundedCount(row.early_school_leavers, thresholds),
-    halt_registrations: roundedCount(row.halt_registrations, thresholds),
-    parental_debt: roundedCount(row.parental_debt, thresholds),
-    drug_offence_suspects: roundedCount(row.drug_offence_suspects, thresholds),
-  }
+  const rounded: Row = { ...row, [baseColumn]: roundedCount(row[baseColumn], thresholds) as number }
+  for (const column of countColumns)
+    rounded[column] = roundedCount(row[column], thresholds) as Row[typeof column]
+  return rounded
 }
 
 /** The model's design row for a (rounded) quarter, or null when it has no complete predictors. */
 function designRow(row: SnapshotValues): number[] | null {
-  const population = row.youth_population
-  if (
-    !(population > 0) ||
-    row.early_school_leavers === null ||
-    row.halt_registrations === null ||
-    row.parental_debt === null
-  ) {
-    return null
+  const population = row[baseColumn]
+  if (!(population > 0)) return null
+  const design = [1]
+  for (const { column } of predictors) {
+    const count = row[column]
+    if (count === null) return null
+    design.push(count / population)
   }
-  return [
-    1,
-    row.early_school_leavers / population,
-    row.halt_registrations / population,
-    row.parental_debt / population,
-  ]
+  return design
 }
 
 /** The model's risk for one quarter's rounded values; null without complete predictors. */
@@ -151,8 +147,8 @@ export function viewerRiskTable(
     const target = targets.get(row.area_code)
     areas.push(row.area_code)
     design.push(values)
-    population.push(target ? target.youth_population : null)
-    observed.push(target ? target.drug_offence_suspects : null)
+    population.push(target ? target[baseColumn] : null)
+    observed.push(target ? target[outcomeColumn] : null)
   }
   const table = new Map<string, ViewerRiskScore>()
   if (areas.length === 0) return table

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import { from as copyFrom } from 'pg-copy-streams'
 import type { DatabaseEngine } from '../db/open-database.js'
+import { baseColumn } from '../../models/vocabulary/indicators.js'
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed'
 
@@ -57,7 +58,7 @@ export interface RiskScoreRow {
   municipality_code: string
   period: string
   target_period: string
-  youth_population: number
+  [baseColumn]: number
   risk: number
   risk_ci_low: number
   risk_ci_high: number
@@ -91,7 +92,7 @@ const scoreColumns: ReadonlyArray<keyof RiskScoreRow> = [
   'municipality_code',
   'period',
   'target_period',
-  'youth_population',
+  baseColumn,
   'risk',
   'risk_ci_low',
   'risk_ci_high',
@@ -116,7 +117,7 @@ const scoreColumnTypes: Record<keyof RiskScoreRow, 'uuid' | 'text' | 'int4' | 'f
   municipality_code: 'text',
   period: 'text',
   target_period: 'text',
-  youth_population: 'int4',
+  [baseColumn]: 'int4',
   risk: 'float8',
   risk_ci_low: 'float8',
   risk_ci_high: 'float8',

@@ -5,11 +5,15 @@ import type { StoredSnapshot } from '../domain/records.js'
 import { copyIn, copyNumber, copyText } from '../db/copy-csv.js'
 import type { DatabaseEngine } from '../db/open-database.js'
 import type { ValidSnapshotRow } from '../ingest/snapshot-validator.js'
-import { snapshotValueColumns } from '../domain/snapshot-values.js'
 import type { Readable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { to as copyTo } from 'pg-copy-streams'
-import { valueColumns } from '../../models/vocabulary/indicators.js'
+import {
+  baseColumn,
+  countColumns,
+  valueColumns,
+  valueSelectList,
+} from '../../models/vocabulary/indicators.js'
 import type { AreaLevel } from '../domain/areas.js'
 import {
   PanelBuilder,
@@ -33,51 +37,43 @@ export interface SnapshotStaging {
   abort(): Promise<void>
 }
 
-const stagingColumns = [
-  'row_no',
-  'area_code',
-  'area_name',
-  'period',
-  'youth_population',
-  'early_school_leavers',
-  'halt_registrations',
-  'parental_debt',
-  'drug_offence_suspects',
-] as const
+/** The staging table's columns: the upload's row number, the area and quarter, the values. */
+const stagingColumns = ['row_no', 'area_code', 'area_name', 'period', ...valueColumns]
 
 const snapshotSelect = [
   'area_code',
   'period',
-  'youth_population',
-  'early_school_leavers',
-  'halt_registrations',
-  'parental_debt',
-  'drug_offence_suspects',
+  ...valueColumns,
   'batch_id',
   'valid_from as recorded_at',
 ]
 
 /**
  * CSV for COPY: an unquoted empty field is NULL, text is always quoted. No closure is made per
- * row: under tsx every function created in the hot loop costs a defineProperty (keepNames).
+ * row (under tsx every function created in the hot loop costs a defineProperty, keepNames) and
+ * the counts are a fixed loop over the vocabulary's columns: the line is one string built up.
  */
 function copyLine(row: ValidSnapshotRow): string {
-  return `${row.row},${row.area_code},${copyText(row.area_name)},${row.period},${row.youth_population},${copyNumber(row.early_school_leavers)},${copyNumber(row.halt_registrations)},${copyNumber(row.parental_debt)},${copyNumber(row.drug_offence_suspects)}\n`
+  let line = `${row.row},${row.area_code},${copyText(row.area_name)},${row.period},${row[baseColumn]}`
+  for (let index = 0; index < countColumns.length; index += 1) {
+    line += `,${copyNumber(row[countColumns[index]])}`
+  }
+  return `${line}\n`
 }
 
-async function createStagingTable(trx: Knex.Transaction): Promise<void> {
-  await trx.raw(`
+/** The staging table's DDL: the base is required, a count may be NULL (as in `snapshots`). */
+const stagingTableSql = `
     CREATE TEMP TABLE snapshot_staging (
       row_no integer NOT NULL,
       area_code varchar(10) NOT NULL,
       area_name text,
       period varchar(6) NOT NULL,
-      youth_population integer NOT NULL,
-      early_school_leavers integer,
-      halt_registrations integer,
-      parental_debt integer,
-      drug_offence_suspects integer
-    ) ON COMMIT DROP`)
+      ${baseColumn} integer NOT NULL,
+      ${countColumns.map((column) => `${column} integer`).join(',\n      ')}
+    ) ON COMMIT DROP`
+
+async function createStagingTable(trx: Knex.Transaction): Promise<void> {
+  await trx.raw(stagingTableSql)
 }
 
 /** PostgreSQL: stream rows with COPY through the transaction's own connection. */
@@ -140,17 +136,14 @@ async function insertStaging(trx: Knex.Transaction): Promise<SnapshotStaging> {
   }
   return {
     async add(row) {
-      batch.push({
+      const staged: Record<string, unknown> = {
         row_no: row.row,
         area_code: row.area_code,
         area_name: row.area_name,
         period: row.period,
-        youth_population: row.youth_population,
-        early_school_leavers: row.early_school_leavers,
-        halt_registrations: row.halt_registrations,
-        parental_debt: row.parental_debt,
-        drug_offence_suspects: row.drug_offence_suspects,
-      })
+      }
+      for (const column of valueColumns) staged[column] = row[column]
+      batch.push(staged)
       if (batch.length >= 1000) await flush()
     },
     finish: flush,
@@ -343,8 +336,8 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
      * (NULL over a value included) is closed and replaced; an equal one is left alone.
      */
     async mergeStaging(batchId: string, trx: Knex.Transaction): Promise<MergeCounts> {
-      const stagedValues = snapshotValueColumns.map((column) => `s.${column}`).join(', ')
-      const storedValues = snapshotValueColumns.map((column) => `c.${column}`).join(', ')
+      const stagedValues = valueSelectList('s')
+      const storedValues = valueSelectList('c')
       const closed = await trx.raw(`
         WITH closed AS (
           UPDATE snapshots c SET valid_to = now()
@@ -357,7 +350,7 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
       const added = await trx.raw(
         `
         WITH added AS (
-          INSERT INTO snapshots (area_code, period, ${snapshotValueColumns.join(', ')}, batch_id, valid_from)
+          INSERT INTO snapshots (area_code, period, ${valueSelectList()}, batch_id, valid_from)
           SELECT s.area_code, s.period, ${stagedValues}, ?, now()
           FROM snapshot_staging s
           WHERE NOT EXISTS (

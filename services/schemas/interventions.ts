@@ -8,6 +8,8 @@ import {
   UuidSchema,
   paginationProperties,
 } from './common.js'
+import { outcomeColumn, predictors, type CountColumn } from '../../models/vocabulary/indicators.js'
+import { literalUnion } from './indicator-fields.js'
 
 /** One treated neighbourhood of an intervention as sent: quarters in any accepted spelling. */
 export const InterventionAreaInputSchema = Type.Object(
@@ -79,12 +81,10 @@ export const EffectMethodSchema = Type.Union([
 ])
 export type EffectMethod = Static<typeof EffectMethodSchema>
 
-export const OutcomeSchema = Type.Union([
-  Type.Literal('drug_offence_suspects'),
-  Type.Literal('early_school_leavers'),
-  Type.Literal('halt_registrations'),
-  Type.Literal('parental_debt'),
-])
+/** The counts an effect can be estimated on: the outcome first (the default), then the predictors. */
+const effectOutcomes: CountColumn[] = [outcomeColumn, ...predictors.map((entry) => entry.column)]
+
+export const OutcomeSchema = literalUnion(effectOutcomes)
 export type Outcome = Static<typeof OutcomeSchema>
 
 export const EffectsQuerySchema = Type.Object(

@@ -7,6 +7,7 @@ import {
   UuidSchema,
   paginationProperties,
 } from './common.js'
+import { baseColumn } from '../../models/vocabulary/indicators.js'
 
 export const RunCreateSchema = Type.Object(
   {
@@ -123,7 +124,7 @@ export const RiskItemSchema = Type.Object({
   area_name: Nullable(Type.String()),
   period: Type.String(),
   target_period: Type.String(),
-  youth_population: Nullable(Type.Integer()),
+  [baseColumn]: Nullable(Type.Integer()),
   risk: Nullable(Type.Number()),
   risk_ci_low: Nullable(Type.Number()),
   risk_ci_high: Nullable(Type.Number()),

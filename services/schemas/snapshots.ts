@@ -8,6 +8,8 @@ import {
   NullableCountSchema,
   NullableRateSchema,
 } from './common.js'
+import { propertiesOf, rateFields } from './indicator-fields.js'
+import { baseColumn, countColumns } from '../../models/vocabulary/indicators.js'
 
 const Count = NullableCountSchema
 const Rate = NullableRateSchema
@@ -15,15 +17,9 @@ const Rate = NullableRateSchema
 /** One snapshot as read back (DESIGN.md §3 "Resource shapes"). */
 export const SnapshotSchema = Type.Object({
   period: Type.String(),
-  youth_population: Nullable(Type.Integer({ minimum: 0 })),
-  early_school_leavers: Count,
-  halt_registrations: Count,
-  parental_debt: Count,
-  drug_offence_suspects: Count,
-  early_school_leaving_rate: Rate,
-  halt_rate: Rate,
-  parental_debt_rate: Rate,
-  drug_offence_rate: Rate,
+  [baseColumn]: Nullable(Type.Integer({ minimum: 0 })),
+  ...propertiesOf(countColumns, Count),
+  ...propertiesOf(rateFields, Rate),
   batch_id: Type.String(),
   recorded_at: Type.String({ format: 'date-time' }),
   suppressed: Type.Optional(Type.Array(Type.String())),
@@ -68,9 +64,6 @@ export const SnapshotUploadRowSchema = Type.Object({
   area_code: Type.String(),
   area_name: Type.Optional(Nullable(Type.String())),
   period: Type.String(),
-  youth_population: Type.Union([Type.Integer(), Type.String()]),
-  early_school_leavers: Type.Union([Type.Integer(), Type.String(), Type.Null()]),
-  halt_registrations: Type.Union([Type.Integer(), Type.String(), Type.Null()]),
-  parental_debt: Type.Union([Type.Integer(), Type.String(), Type.Null()]),
-  drug_offence_suspects: Type.Union([Type.Integer(), Type.String(), Type.Null()]),
+  [baseColumn]: Type.Union([Type.Integer(), Type.String()]),
+  ...propertiesOf(countColumns, Type.Union([Type.Integer(), Type.String(), Type.Null()])),
 })

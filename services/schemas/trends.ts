@@ -8,11 +8,16 @@ import {
   NullableCountSchema,
   NullableRateSchema,
 } from './common.js'
+import { predictorTerms, propertiesOf, rateFields } from './indicator-fields.js'
+import { baseColumn, countColumns, outcomeColumn } from '../../models/vocabulary/indicators.js'
 
 const Count = NullableCountSchema
 const Rate = NullableRateSchema
 const Change = Nullable(Type.Number())
 const PValue = Nullable(Type.Number({ minimum: 0, maximum: 1 }))
+
+/** The youth population of the year before (a 4-quarter sum, as the year's own). */
+const basePrevYear = `${baseColumn}_prev_year` as const
 
 /** Disclosure marks carried by every object with values (DESIGN.md §5). */
 const marks = {
@@ -36,21 +41,14 @@ export const TrendQuerySchema = Type.Object(
 
 export const SeriesEntrySchema = Type.Object({
   period: Type.String(),
-  youth_population: Nullable(Type.Integer({ minimum: 0 })),
-  early_school_leavers: Count,
-  halt_registrations: Count,
-  parental_debt: Count,
-  drug_offence_suspects: Count,
-  early_school_leaving_rate: Rate,
-  halt_rate: Rate,
-  parental_debt_rate: Rate,
-  drug_offence_rate: Rate,
+  [baseColumn]: Nullable(Type.Integer({ minimum: 0 })),
+  ...propertiesOf(countColumns, Count),
+  ...propertiesOf(rateFields, Rate),
   risk: Nullable(
     Type.Number({
       minimum: 0,
       maximum: 1,
-      description:
-        "latest successful horizon-0 run; an aggregate's is Σ risk·youth_population / Σ youth_population",
+      description: `latest successful horizon-0 run; an aggregate's is Σ risk·${baseColumn} / Σ ${baseColumn}`,
     }),
   ),
   ...marks,
@@ -74,18 +72,14 @@ export const YearOverYearSchema = Type.Object({
   relative_change: Change,
   p_value: PValue,
   count: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
-    description: 'Σ drug_offence_suspects over the four quarters',
+    description: `Σ ${outcomeColumn} over the four quarters`,
   }),
   count_prev_year: Count,
-  youth_population: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
-    description: 'Σ youth_population over the four quarters (person-quarters)',
+  [baseColumn]: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: `Σ ${baseColumn} over the four quarters (person-quarters)`,
   }),
-  youth_population_prev_year: Count,
-  predictors: Type.Object({
-    early_school_leaving: PredictorChangeSchema,
-    halt: PredictorChangeSchema,
-    parental_debt: PredictorChangeSchema,
-  }),
+  [basePrevYear]: Count,
+  predictors: Type.Object(propertiesOf(predictorTerms, PredictorChangeSchema)),
   ...marks,
 })
 
@@ -145,8 +139,8 @@ export const TrendListItemSchema = Type.Object({
   p_adjusted: PValue,
   count: Count,
   count_prev_year: Count,
-  youth_population: Count,
-  youth_population_prev_year: Count,
+  [baseColumn]: Count,
+  [basePrevYear]: Count,
   mann_kendall: Nullable(TrendTestSchema),
   ...marks,
 })

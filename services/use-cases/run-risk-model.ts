@@ -10,7 +10,7 @@ import type {
 } from '../repositories/risk-repository.js'
 import type { SnapshotsRepository } from '../repositories/snapshots-repository.js'
 import { areaRowsOf, type SnapshotPanel } from '../db/snapshot-panel.js'
-import type { SnapshotValues } from '../../models/vocabulary/indicators.js'
+import { baseColumn, type SnapshotValues } from '../../models/vocabulary/indicators.js'
 
 export interface RiskRunDependencies {
   knex: Knex
@@ -76,8 +76,8 @@ export async function executeRiskRun(
     for (let index = 0; index < modelScores.length; index += 1) {
       const target = modelScores.target_row[index]
       youthPopulation[index] =
-        (target === -1 ? null : rows[target].youth_population) ??
-        rows[modelScores.row[index]].youth_population ??
+        (target === -1 ? null : rows[target][baseColumn]) ??
+        rows[modelScores.row[index]][baseColumn] ??
         0
       const areaCode = modelScores.area_code[index]
       let municipality = municipalities.get(areaCode)
@@ -94,7 +94,7 @@ export async function executeRiskRun(
       municipality_code: municipalityColumn,
       period: modelScores.period,
       target_period: modelScores.target_period,
-      youth_population: youthPopulation,
+      [baseColumn]: youthPopulation,
       risk: modelScores.risk,
       risk_ci_low: modelScores.risk_ci_low,
       risk_ci_high: modelScores.risk_ci_high,

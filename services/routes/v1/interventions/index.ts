@@ -25,6 +25,7 @@ import {
 import { periodParameter } from '../../parameters.js'
 import { seesExactValues } from '../../../hooks/auth.js'
 import { rateLimitCosts } from '../../../plugins/rate-limit.js'
+import { outcomeColumn } from '../../../../models/vocabulary/indicators.js'
 
 function interventionResource(record: InterventionRecord): Intervention {
   return {
@@ -214,7 +215,7 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         record,
         {
           method: request.query.method ?? 'synthetic_control',
-          outcome: request.query.outcome ?? 'drug_offence_suspects',
+          outcome: request.query.outcome ?? outcomeColumn,
           donors: request.query.donors ?? 'all',
           maxDonors: request.query.max_donors ?? 200,
         },
@@ -274,7 +275,7 @@ const interventionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           startPeriod,
           horizon,
           effect,
-          outcome: outcome ?? 'drug_offence_suspects',
+          outcome: outcome ?? outcomeColumn,
           donors: donors ?? 'all',
           maxDonors: 200,
           seed: 1,

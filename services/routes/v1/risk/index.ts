@@ -10,6 +10,7 @@ import {
   type ViewerRiskScore,
 } from '../../../domain/viewer-risk.js'
 import { shiftPeriod } from '../../../../models/periods/quarter.js'
+import { baseColumn } from '../../../../models/vocabulary/indicators.js'
 import { riskModelRows } from '../../../use-cases/run-risk-model.js'
 import { publishRun } from '../../../use-cases/publish-run.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
@@ -243,7 +244,7 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
                 parent_code: score.parent_code,
                 period: score.period,
                 target_period: score.target_period,
-                youth_population: score.youth_population,
+                [baseColumn]: score[baseColumn],
                 risk: score.risk,
                 risk_ci_low: score.risk_ci_low,
                 risk_ci_high: score.risk_ci_high,

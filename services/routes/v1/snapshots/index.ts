@@ -15,6 +15,7 @@ import {
   UploadSummarySchema,
 } from '../../../schemas/snapshots.js'
 import { periodParameter, timeParameter } from '../../parameters.js'
+import { valueColumns } from '../../../../models/vocabulary/indicators.js'
 import { seesExactValues } from '../../../hooks/auth.js'
 
 const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -37,7 +38,7 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         summary: 'Upload quarterly snapshots (text/csv or a JSON array); all rows or none',
         description:
           'Columns (case-insensitive; CSV separated by , or ;): area_code, area_name (optional), period, ' +
-          'youth_population, early_school_leavers, halt_registrations, parental_debt, drug_offence_suspects. ' +
+          `${valueColumns.join(', ')}. ` +
           'Empty cells and the CBS markers . x -99995 -99997 -99999999 are stored as NULL.',
         body: Type.Array(SnapshotUploadRowSchema),
         response: {
