@@ -32,12 +32,13 @@ class CliExit extends Error {
 
 const environment = () => loadConfig(process.env)
 
-/** Builds the app on the configured database without listening, quietly. */
+/**
+ * Builds the app on the configured database without listening, quietly. Its workers follow the
+ * configuration like the service's (AANWAS_AUTO_RECOMPUTE included), so an import here has the
+ * after-effects of an upload over HTTP.
+ */
 async function openLocal(): Promise<FastifyInstance> {
-  return buildServer({
-    overrides: { logLevel: process.env.LOG_LEVEL ?? 'warn', autoRecompute: false },
-    logger: false,
-  })
+  return buildServer({ overrides: { logLevel: process.env.LOG_LEVEL ?? 'warn' }, logger: false })
 }
 
 async function withLocalApp<T>(work: (app: FastifyInstance) => Promise<T>): Promise<T> {
@@ -248,6 +249,11 @@ program
           } finally {
             progress.stop()
           }
+        }).then(async (result) => {
+          // the queued after-effects run in this process: let them end before it closes
+          await app.alertEvaluator.idle()
+          await app.modelRunner.idle()
+          return result
         }),
       )
     }
