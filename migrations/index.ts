@@ -11,6 +11,7 @@ import * as createAlerts from './20261125000800_create_alerts.js'
 import * as modelRunsPublication from './20261202000000_model_runs_publication.js'
 import * as modelRunsViewerInputs from './20261202000100_model_runs_viewer_inputs.js'
 import * as apiKeysExpiry from './20261202000200_api_keys_expiry.js'
+import * as dataVersion from './20261202000300_data_version.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -35,6 +36,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261202000000_model_runs_publication', modelRunsPublication],
   ['20261202000100_model_runs_viewer_inputs', modelRunsViewerInputs],
   ['20261202000200_api_keys_expiry', apiKeysExpiry],
+  ['20261202000300_data_version', dataVersion],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -147,6 +147,8 @@ const dataTables = [
 export async function resetTables(knex: Knex, flushAudit?: () => Promise<void>): Promise<void> {
   if (flushAudit) await flushAudit()
   await knex.raw(`TRUNCATE ${dataTables.join(', ')} CASCADE`)
+  // emptied tables are changed data: answers cached under the old version must not be served
+  await knex('data_version').where({ id: 1 }).increment('version', 1)
   await knex('api_keys').where({ bootstrap: false }).delete()
 }
 

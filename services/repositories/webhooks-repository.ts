@@ -191,12 +191,14 @@ export function createWebhooksRepository(knex: Knex) {
 
     /** Milliseconds until the next undelivered event is due (0 when overdue), or null. */
     async nextDueInMs(trx: Knex | Knex.Transaction = knex): Promise<number | null> {
+      // not GREATEST(0, …) in SQL: PostgreSQL's GREATEST skips NULL, so "nothing pending" came
+      // back as 0 and the idle worker polled every few milliseconds
       const result = await trx.raw(
-        `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(next_attempt_at) - now())) * 1000) AS ms
+        `SELECT EXTRACT(EPOCH FROM (min(next_attempt_at) - now())) * 1000 AS ms
          FROM webhook_outbox WHERE delivered_at IS NULL`,
       )
       const value = (result as { rows: Array<{ ms: number | string | null }> }).rows[0]?.ms
-      return value === null || value === undefined ? null : Number(value)
+      return value === null || value === undefined ? null : Math.max(0, Number(value))
     },
 
     /** An endpoint's attempts, newest first, each with its failure class. */
