@@ -1,21 +1,12 @@
 import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox'
 import { listScope } from '../../scope.js'
-import { exactRisk, viewerRisk, type RiskRow } from '../../../domain/risk-disclosure.js'
-import { AppError, badRequest, notFound } from '../../../errors.js'
-import type { Caller } from '../../../hooks/auth.js'
 import { viewerRun } from '../../../domain/risk-disclosure.js'
-import {
-  publishedModel,
-  viewerRiskTable,
-  type ViewerRiskScore,
-} from '../../../domain/viewer-risk.js'
-import { shiftPeriod } from '../../../../models/periods/quarter.js'
-import { baseColumn } from '../../../../models/vocabulary/indicators.js'
-import { riskModelRows } from '../../../use-cases/run-risk-model.js'
+import { badRequest, notFound } from '../../../errors.js'
+import type { Caller } from '../../../hooks/auth.js'
+import { createRiskListing } from '../../../use-cases/risk-listing.js'
 import { publishRun } from '../../../use-cases/publish-run.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import type { ModelRunRow } from '../../../repositories/risk-repository.js'
-import { LruCache } from '../../../cache/lru-cache.js'
 import {
   RiskListSchema,
   RiskQuerySchema,
@@ -26,7 +17,6 @@ import {
   RunParamsSchema,
   RunSchema,
   type Run,
-  type RiskItem,
 } from '../../../schemas/risk.js'
 import { periodParameter } from '../../parameters.js'
 import { seesExactValues } from '../../../hooks/auth.js'
@@ -70,33 +60,12 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   /** A run as this caller may see it: exact for analysts and admins, published figures else. */
   const runFor = (caller: Caller | null, run: ModelRunRow): Run =>
     seesExactValues(caller) ? runResource(run) : viewerRun(runResource(run), config)
-  // A viewer's national risk table of a (run, predictor quarter): computed once from the rounded
-  // table valid when the run read its input (services/domain/viewer-risk.ts).
-  const viewerTables = new LruCache<Promise<Map<string, ViewerRiskScore>>>(32)
-  const viewerTable = (run: ModelRunRow, period: string) => {
-    const key = `${run.id}|${period}`
-    let table = viewerTables.get(key)
-    if (!table) {
-      table = (async () => {
-        const model = publishedModel(run)
-        if (!model) return new Map<string, ViewerRiskScore>()
-        const periods = [period, shiftPeriod(period, run.horizon_quarters)]
-        const panel = await fastify.snapshotsRepository.currentPanel({
-          periods,
-          asOf: run.input_at,
-        })
-        return viewerRiskTable(model, riskModelRows(panel), period, run.horizon_quarters, config)
-      })()
-      table.catch(() => viewerTables.delete(key))
-      viewerTables.set(key, table)
-    }
-    return table
-  }
-  // A run's scores never change, so the disclosed table of a (run, period, municipality, audience)
-  // is computed once; a new run has a new id and so new entries.
-  const riskTables = new LruCache<{ period: string; items: RiskItem[] }>(64)
-  const riskPages = new LruCache<{ body: Buffer; rows: number }>(256)
-  const latestRun = (horizon: number) => fastify.currentData.publishedRun(horizon)
+  const listRisk = createRiskListing({
+    riskRepository,
+    snapshotsRepository: fastify.snapshotsRepository,
+    publishedRun: (horizon) => fastify.currentData.publishedRun(horizon),
+    thresholds: config,
+  })
 
   fastify.post(
     '/risk-model/runs',
@@ -196,95 +165,18 @@ const riskRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request, reply) => {
-      const { limit, offset } = request.query
-      const horizon = request.query.horizon_quarters ?? 0
-      const municipality = listScope(request.caller, request.query.municipality)
-      let run: ModelRunRow | undefined
-      if (request.query.run_id !== undefined) {
-        run = await riskRepository.find(request.query.run_id)
-        if (!run || run.status !== 'succeeded' || !run.scores_kept) {
-          throw notFound(`no succeeded model run ${request.query.run_id} with its scores kept`)
-        }
-        if (
-          request.query.horizon_quarters !== undefined &&
-          request.query.horizon_quarters !== run.horizon_quarters
-        ) {
-          throw badRequest(
-            `run ${run.id} has horizon_quarters ${run.horizon_quarters}, not ${request.query.horizon_quarters}`,
-          )
-        }
-      } else {
-        run = await latestRun(horizon)
-      }
-      if (!run) {
-        throw new AppError(
-          404,
-          'no_model_run',
-          `no published model run with horizon_quarters ${horizon} yet: an admin starts one with POST /v1/risk-model/runs (or publishes an analyst's run)`,
-        )
-      }
       const viewer = !seesExactValues(request.caller)
-      const askedPeriod = periodParameter('period', request.query.period)
-      const cacheKey = `${run.id}|${askedPeriod ?? 'latest'}|${municipality ?? '*'}|${viewer ? 'viewer' : 'exact'}`
-      // The page's JSON is kept as UTF-8 bytes beside its table: a busy risk page answers without
-      // serialising, measuring or encoding it again (encoding a 20 kB string on every write took
-      // as long as the rest of the request). Items already have exactly the schema's fields, so
-      // the bytes equal the serializer's output.
-      const pageKey = `${cacheKey}|${offset}|${limit}`
-      let page = riskPages.get(pageKey)
-      if (page === undefined) {
-        let table = riskTables.get(cacheKey)
-        if (!table) {
-          const period =
-            askedPeriod ?? (await riskRepository.latestScoredPeriod(run.id, municipality))
-          const rows: RiskRow[] = period
-            ? (await riskRepository.scoresAt(run.id, period, municipality)).map((score) => ({
-                area_code: score.area_code,
-                area_name: score.area_name,
-                parent_code: score.parent_code,
-                period: score.period,
-                target_period: score.target_period,
-                [baseColumn]: score[baseColumn],
-                risk: score.risk,
-                risk_ci_low: score.risk_ci_low,
-                risk_ci_high: score.risk_ci_high,
-                expected: score.expected,
-                observed: score.observed,
-                standardized_ratio: score.standardized_ratio,
-                ratio_ci_low: score.ratio_ci_low,
-                ratio_ci_high: score.ratio_ci_high,
-                percentile: score.percentile,
-                rank: score.rank,
-                percentile_national: score.percentile_national,
-                rank_national: score.rank_national,
-              }))
-            : []
-          table = {
-            period: period ?? '',
-            items: viewer
-              ? viewerRisk(rows, period ? await viewerTable(run, period) : new Map(), config)
-              : exactRisk(rows, config),
-          }
-          riskTables.set(cacheKey, table)
-        }
-        const { items, period } = table
-        const pageItems = items.slice(offset, offset + limit)
-        page = {
-          rows: pageItems.length,
-          body: Buffer.from(
-            JSON.stringify({
-              run_id: run.id,
-              backend: run.backend,
-              horizon_quarters: run.horizon_quarters,
-              period,
-              items: pageItems,
-              total: items.length,
-            } satisfies Static<typeof RiskListSchema>),
-          ),
-        }
-        riskPages.set(pageKey, page)
-      }
+      const page = await listRisk({
+        runId: request.query.run_id,
+        horizon: request.query.horizon_quarters,
+        period: periodParameter('period', request.query.period),
+        municipality: listScope(request.caller, request.query.municipality),
+        viewer,
+        offset: request.query.offset,
+        limit: request.query.limit,
+      })
       if (!viewer) request.audit = { exactRead: true, areaCode: null, rows: page.rows }
+      // the page is kept as the bytes of its JSON (use-cases/risk-listing.ts)
       return reply
         .type('application/json; charset=utf-8')
         .send(page.body as unknown as Static<typeof RiskListSchema>)
