@@ -89,12 +89,13 @@ export class PanelBuilder {
     return ordinal
   }
 
-  /** Room for one row; answers where to write its `columnCount` values. */
-  addRow(
-    areaPosition: number,
-    quarterOrdinal: number,
-  ): { values: Float64Array; at: number } | null {
-    if (areaPosition < 0 || Number.isNaN(quarterOrdinal)) return null
+  /**
+   * Room for one row: answers where in {@link rowValues} to write its `columnCount` values, or −1
+   * when the area is unknown or the period is not a quarter. No object per row: a national panel
+   * has 720,000 of them.
+   */
+  addRow(areaPosition: number, quarterOrdinal: number): number {
+    if (areaPosition < 0 || Number.isNaN(quarterOrdinal)) return -1
     const row = this.length % blockRows
     if (row === 0) {
       this.blocks.push({
@@ -102,6 +103,7 @@ export class PanelBuilder {
         quarterOrdinals: new Int32Array(blockRows),
         values: new Float64Array(blockRows * columnCount),
       })
+      this.rowValues = this.blocks[this.blocks.length - 1].values
     }
     const block = this.blocks[this.blocks.length - 1]
     this.length += 1
@@ -109,8 +111,11 @@ export class PanelBuilder {
     block.quarterOrdinals[row] = quarterOrdinal
     if (quarterOrdinal < this.first) this.first = quarterOrdinal
     if (quarterOrdinal > this.last) this.last = quarterOrdinal
-    return { values: block.values, at: row * columnCount }
+    return row * columnCount
   }
+
+  /** The values of the block the last added row lies in. */
+  rowValues: Float64Array = new Float64Array(0)
 
   /** A row given as an object keyed by the vocabulary's columns (NULL as null). */
   addObject(
@@ -118,10 +123,10 @@ export class PanelBuilder {
     period: string,
     row: Readonly<Record<ValueColumn, number | null>>,
   ): void {
-    const slot = this.addRow(this.areaPosition(areaCode), this.quarterOrdinal(period))
-    if (!slot) return
+    const at = this.addRow(this.areaPosition(areaCode), this.quarterOrdinal(period))
+    if (at < 0) return
     valueColumns.forEach((column, index) => {
-      slot.values[slot.at + index] = row[column] ?? Number.NaN
+      this.rowValues[at + index] = row[column] ?? Number.NaN
     })
   }
 
@@ -140,7 +145,9 @@ export class PanelBuilder {
     const periodCount = periods.length
     // areas with rows, in the known (code) order
     const hasRows = new Uint8Array(this.knownAreas.length)
-    this.forEachRow((position) => (hasRows[position] = 1))
+    for (const { areaPositions, rows } of this.filledBlocks()) {
+      for (let row = 0; row < rows; row += 1) hasRows[areaPositions[row]] = 1
+    }
     const rank = new Int32Array(this.knownAreas.length).fill(-1)
     const areas: PanelArea[] = []
     this.knownAreas.forEach((area, position) => {
@@ -154,13 +161,16 @@ export class PanelBuilder {
     ) as Record<ValueColumn, Float64Array>
     const columns = valueColumns.map((column) => values[column])
     const present = new Uint8Array(cells)
-    this.forEachRow((position, ordinal, source, at) => {
-      const cell = rank[position] * periodCount + (ordinal - this.first)
-      present[cell] = 1
-      for (let column = 0; column < columnCount; column += 1) {
-        columns[column][cell] = source[at + column]
+    for (const { areaPositions, quarterOrdinals, values: source, rows } of this.filledBlocks()) {
+      for (let row = 0; row < rows; row += 1) {
+        const cell = rank[areaPositions[row]] * periodCount + (quarterOrdinals[row] - this.first)
+        present[cell] = 1
+        const at = row * columnCount
+        for (let column = 0; column < columnCount; column += 1) {
+          columns[column][cell] = source[at + column]
+        }
       }
-    })
+    }
     return {
       periods,
       periodIndex: new Map(periods.map((period, index) => [period, index])),
@@ -172,15 +182,12 @@ export class PanelBuilder {
     }
   }
 
-  private forEachRow(
-    visit: (areaPosition: number, ordinal: number, values: Float64Array, at: number) => void,
-  ): void {
-    this.blocks.forEach(({ areaPositions, quarterOrdinals, values }, index) => {
-      const rows = Math.min(blockRows, this.length - index * blockRows)
-      for (let row = 0; row < rows; row += 1) {
-        visit(areaPositions[row], quarterOrdinals[row], values, row * columnCount)
-      }
-    })
+  /** The blocks with how many rows each holds (the last one is partly filled). */
+  private filledBlocks(): Array<RowBlock & { rows: number }> {
+    return this.blocks.map((block, index) => ({
+      ...block,
+      rows: Math.min(blockRows, this.length - index * blockRows),
+    }))
   }
 }
 
@@ -233,12 +240,13 @@ export function decodePanelLines(text: string, builder: PanelBuilder, state: Dec
       quarter <= 4
         ? copyInteger(text, periodStart, periodStart + 4) * 4 + quarter - 1
         : builder.quarterOrdinal(text.slice(periodStart, periodEnd))
-    const slot = builder.addRow(state.position, ordinal)
-    if (slot) {
+    const at = builder.addRow(state.position, ordinal)
+    if (at >= 0) {
+      const values = builder.rowValues
       let fieldStart = periodEnd + 1
       for (let column = 0; column < columnCount; column += 1) {
         const fieldEnd = column === columnCount - 1 ? lineEnd : text.indexOf('\t', fieldStart)
-        slot.values[slot.at + column] = copyInteger(text, fieldStart, fieldEnd)
+        values[at + column] = copyInteger(text, fieldStart, fieldEnd)
         fieldStart = fieldEnd + 1
       }
     }

@@ -261,10 +261,6 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
     },
 
     /**
-     * The data version: changes with every upload that changes a snapshot (each change adds a
-     * row), so a result cached under it is never stale.
-     */
-    /**
      * The version of the stored data: a counter every upload that changed data moves in its own
      * transaction (`mergeStaging`), so it moves at each such commit whatever order concurrent
      * uploads commit in. Answers cached under it are never served for other data.

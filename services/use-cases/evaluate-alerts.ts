@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import type { AlertInput, RiskInput } from '../../monitors/rules/alert-input.js'
+import type { AlertInput, AreaSeriesInput, RiskInput } from '../../monitors/rules/alert-input.js'
 import { evaluateRule } from '../../monitors/rules/evaluate-rule.js'
 import { explainAlert } from '../../monitors/rules/explanation.js'
 import type { ParamsByKind } from '../../monitors/rules/rule-params.js'
@@ -70,20 +70,27 @@ export function eventBody(
  */
 /** Every neighbourhood's aligned series, as the rules read them, from the shared panel. */
 function seriesInputOf(panel: SnapshotPanel): Pick<AlertInput, 'periods' | 'areas'> {
-  const asList = (values: Float64Array) =>
-    Array.from(values, (value) => (Number.isNaN(value) ? null : value))
+  // plain indexed loops: 15,000 areas × 5 columns × 48 quarters through Array.from's iterator
+  // and callback took as long as reading the panel itself (bench alerts_eval_ms)
+  const asList = (values: Float64Array): (number | null)[] => {
+    const list = new Array<number | null>(values.length)
+    for (let index = 0; index < values.length; index += 1) {
+      const value = values[index]
+      list[index] = Number.isNaN(value) ? null : value
+    }
+    return list
+  }
   return {
     periods: panel.periods,
     areas: panel.areas.map((area, position) => {
       const series = areaSeriesOf(panel, position)
-      return {
+      const input = {
         area_code: area.area_code,
         area_name: area.area_name,
         municipality_code: area.municipality_code,
-        ...(Object.fromEntries(
-          valueColumns.map((column) => [column, asList(series[column])]),
-        ) as Record<ValueColumn, (number | null)[]>),
-      }
+      } as AreaSeriesInput & Record<ValueColumn, (number | null)[]>
+      for (const column of valueColumns) input[column] = asList(series[column])
+      return input
     }),
   }
 }
