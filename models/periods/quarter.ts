@@ -21,6 +21,26 @@ export function parseQuarter(text: string): Quarter | undefined {
   return { year, quarter: Number(match[2]) as Quarter['quarter'] }
 }
 
+const statLineYear = /^(\d{4})\s*JJ00$/i
+const statLineMonth = /^(\d{4})\s*MM(0?[1-9]|1[0-2])$/i
+
+/**
+ * A StatLine period code that is not a quarter: `2024JJ00` (a year) or `2024MM07` (a month).
+ * StatLine's `Perioden` dimension mixes them with quarters (`2024KW03`) in one column, so a
+ * reader can say what such a period is instead of only "not a quarter". Undefined for anything
+ * else, quarters included.
+ */
+export function statLineNonQuarter(
+  text: string,
+): { kind: 'year'; year: number } | { kind: 'month'; year: number; month: number } | undefined {
+  const trimmed = text.trim()
+  const year = statLineYear.exec(trimmed)
+  if (year) return { kind: 'year', year: Number(year[1]) }
+  const month = statLineMonth.exec(trimmed)
+  if (month) return { kind: 'month', year: Number(month[1]), month: Number(month[2]) }
+  return undefined
+}
+
 /** `2024Q3`. */
 export function formatQuarter(value: Quarter): string {
   return `${value.year}Q${value.quarter}`

@@ -1,10 +1,13 @@
+import { areaCodePatternSource } from '../../models/vocabulary/area-codes.js'
+
 /**
- * CBS area codes (DESIGN.md §1): municipality `GM0518`, district `WK051801`, neighbourhood
- * `BU05180101`. The level and every ancestor follow from the code alone.
+ * CBS area codes (DESIGN.md §1): municipality `GM0518`, district `WK051801` or `WK0363AF`,
+ * neighbourhood `BU05180101` or `BU0363AF09` (models/vocabulary/area-codes.ts). The level and
+ * every ancestor follow from the code alone: a parent is a prefix of its children's codes.
  */
 export type AreaLevel = 'municipality' | 'district' | 'neighbourhood'
 
-export const areaCodePattern = /^(GM\d{4}|WK\d{6}|BU\d{8})$/
+export const areaCodePattern = new RegExp(areaCodePatternSource)
 
 export function isAreaCode(code: string): boolean {
   return areaCodePattern.test(code)
@@ -16,7 +19,7 @@ export function areaLevel(code: string): AreaLevel {
   return 'municipality'
 }
 
-/** `BU05180101` → `WK051801`, `WK051801` → `GM0518`, a municipality has no parent. */
+/** `BU0363AF09` → `WK0363AF`, `WK0363AF` → `GM0363`, a municipality has no parent. */
 export function parentCode(code: string): string | null {
   if (code.startsWith('BU')) return `WK${code.slice(2, 8)}`
   if (code.startsWith('WK')) return `GM${code.slice(2, 6)}`

@@ -3,8 +3,14 @@
  * DESIGN.md §1 in one place — every column's cell rule beside the message a rejected row gets,
  * for CSV and JSON alike. Split, a rule and its message would drift apart.
  */
-import { formatQuarter, parseQuarter, type Quarter } from '../../models/periods/quarter.js'
+import {
+  formatQuarter,
+  parseQuarter,
+  statLineNonQuarter,
+  type Quarter,
+} from '../../models/periods/quarter.js'
 import { areaCodePattern, municipalityCode } from '../domain/areas.js'
+import { areaCodeForms } from '../../models/vocabulary/area-codes.js'
 import {
   baseColumn,
   countColumns,
@@ -13,6 +19,7 @@ import {
   type SnapshotValues,
   type ValueColumn,
 } from '../../models/vocabulary/indicators.js'
+import type { ColumnMapping } from './column-profiles.js'
 
 /**
  * The snapshot upload contract of DESIGN.md §1: its columns, what a valid cell is, and the
@@ -116,9 +123,14 @@ function parseWholeNumber(value: unknown): ParsedInteger {
   if (typeof value === 'number') {
     number = value
   } else if (typeof value === 'string' && /^[+-]?\d+(\.0*)?$/.test(value.trim())) {
-    number = Number(value.trim())
+    const text = value.trim()
+    // `1.000` passes as the decimal 1.000, but a Dutch spreadsheet means one thousand by it:
+    // refused (the cheap character test keeps this off the path of ordinary cells)
+    if (text.charCodeAt(text.length - 4) === dot && thousandsPattern.test(text))
+      return { ok: false, message: notWholeNumber(value) }
+    number = Number(text)
   } else {
-    return { ok: false, message: `must be a whole number, got ${describe(value)}` }
+    return { ok: false, message: notWholeNumber(value) }
   }
   if (!Number.isInteger(number))
     return { ok: false, message: `must be a whole number, got ${describe(value)}` }
@@ -126,6 +138,39 @@ function parseWholeNumber(value: unknown): ParsedInteger {
   if (number > maxInteger)
     return { ok: false, message: `must be at most ${maxInteger}, got ${number}` }
   return { ok: true, value: number }
+}
+
+/**
+ * A whole number written with thousands separators: `1.640` (Dutch), `1,640` (English), `1 640`
+ * (a space, no-break space or narrow no-break space, as Excel and LibreOffice write them). The
+ * groups after the first must have three digits, so `1.5` or `12,25` are decimals, not this.
+ */
+const dot = 46
+const thousandsPattern = /^[+-]?\d{1,3}([., \u00A0\u202F])\d{3}(?:\1\d{3})*$/
+
+const separatorNames: Record<string, string> = {
+  '.': 'a thousands dot (".")',
+  ',': 'a thousands comma (",")',
+  ' ': 'a space as thousands separator',
+  '\u00A0': 'a no-break space as thousands separator',
+  '\u202F': 'a narrow no-break space as thousands separator',
+}
+
+/**
+ * Why a cell is not a whole number. Only reached on a rejected cell, so the extra patterns cost
+ * a valid upload nothing. `1.000` is refused too, although it could be the decimal 1.000: a
+ * Dutch spreadsheet writes one thousand that way, and storing 1 would be silently wrong.
+ */
+function notWholeNumber(value: unknown): string {
+  if (typeof value === 'string') {
+    const text = value.trim()
+    const thousands = thousandsPattern.exec(text)
+    if (thousands) {
+      const digits = text.replace(/[^\d+-]/g, '')
+      return `must be a whole number without thousands separators, got ${describe(value)} with ${separatorNames[thousands[1]]}: write ${digits}`
+    }
+  }
+  return `must be a whole number, got ${describe(value)}`
 }
 
 function describe(value: unknown): string {
@@ -147,6 +192,8 @@ export interface SnapshotValidatorOptions {
   currentQuarter: Quarter
   /** Municipality the uploading key is limited to; undefined for admin keys. */
   scope?: string
+  /** How source headers map to snapshot columns (`?columns=`); undefined: headers are the names. */
+  columns?: ColumnMapping
 }
 
 /**
@@ -157,15 +204,40 @@ export class SnapshotValidator {
   private readonly seen = new Set<string>()
   private readonly currentIndex: number
   private columns: SnapshotColumn[] = []
+  private readonly ignored: string[] = []
 
   constructor(private readonly options: SnapshotValidatorOptions) {
     this.currentIndex = quarterIndex(options.currentQuarter)
   }
 
   /**
-   * Checks the header (CSV) or the first object's keys (JSON): case-insensitive names, no
-   * unknown or repeated column, every column of DESIGN.md §1 but `area_name` present.
-   * Returns the canonical column per position (undefined for a rejected one) and the errors.
+   * The snapshot column a header name stands for: the mapping's target when it maps the name,
+   * else the name itself when it is a snapshot column (case-insensitive). `null` when a mapping
+   * is in use and the name is neither (ignored), undefined when no mapping is (unknown).
+   */
+  columnFor(rawName: string): SnapshotColumn | null | undefined {
+    const name = rawName.trim().toLowerCase()
+    const mapped = this.options.columns?.targets.get(name)
+    if (mapped) return mapped
+    if ((snapshotColumns as readonly string[]).includes(name)) return name as SnapshotColumn
+    return this.options.columns ? null : undefined
+  }
+
+  /** The headers a mapping left out, as the upload spells them (never read, never stored). */
+  get ignoredColumns(): readonly string[] {
+    return this.ignored
+  }
+
+  /** Notes that a JSON element carried a column the mapping leaves out. */
+  ignore(rawName: string): void {
+    if (!this.ignored.includes(rawName)) this.ignored.push(rawName)
+  }
+
+  /**
+   * Checks the header (CSV) or the first object's keys (JSON): case-insensitive names, mapped
+   * through `columns` when given, no unknown or repeated column, every column of DESIGN.md §1
+   * but `area_name` present. Returns the canonical column per position (undefined for a
+   * rejected or ignored one) and the errors.
    */
   header(names: readonly string[]): {
     columns: (SnapshotColumn | undefined)[]
@@ -173,35 +245,55 @@ export class SnapshotValidator {
   } {
     const errors: RowError[] = []
     const columns: (SnapshotColumn | undefined)[] = []
-    const present = new Set<SnapshotColumn>()
+    /** each column found, with the header that gave it */
+    const present = new Map<SnapshotColumn, string>()
     for (const rawName of names) {
-      const name = rawName.trim().toLowerCase()
-      if (!(snapshotColumns as readonly string[]).includes(name)) {
+      const column = this.columnFor(rawName)
+      if (column === undefined) {
         errors.push({
           row: 1,
           column: rawName,
           message: `unknown column "${rawName}": only ${snapshotColumns.join(', ')} are accepted (no person-level or other data)`,
         })
         columns.push(undefined)
-      } else if (present.has(name as SnapshotColumn)) {
-        errors.push({ row: 1, column: name, message: `column "${name}" appears more than once` })
+      } else if (column === null) {
+        this.ignore(rawName)
+        columns.push(undefined)
+      } else if (present.has(column)) {
+        const earlier = present.get(column)!
+        const both =
+          earlier.trim().toLowerCase() === rawName.trim().toLowerCase()
+            ? ''
+            : ` (as "${earlier}" and as "${rawName}")`
+        errors.push({
+          row: 1,
+          column,
+          message: `column "${column}" appears more than once${both}`,
+        })
         columns.push(undefined)
       } else {
-        present.add(name as SnapshotColumn)
-        columns.push(name as SnapshotColumn)
+        present.set(column, rawName)
+        columns.push(column)
       }
     }
     for (const required of requiredColumns) {
       if (!present.has(required)) {
-        errors.push({
-          row: 1,
-          column: required,
-          message: `required column "${required}" is missing`,
-        })
+        errors.push({ row: 1, column: required, message: this.missingMessage(required) })
       }
     }
     this.columns = columns.filter((column): column is SnapshotColumn => column !== undefined)
     return { columns, errors }
+  }
+
+  /** What a missing required column is called, and where a mapping looks for it. */
+  private missingMessage(column: SnapshotColumn): string {
+    const mapping = this.options.columns
+    if (!mapping) return `required column "${column}" is missing`
+    const source = mapping.sources.get(column)
+    const profile = mapping.name === 'custom' ? 'the column mapping' : `the ${mapping.name} profile`
+    return source === undefined
+      ? `required column "${column}" is missing: no header is named so and ${profile} maps none to it`
+      : `required column "${column}" is missing: ${profile} reads it from a column "${source}", which the upload does not have`
   }
 
   /** The columns the header declared, in canonical names. */
@@ -230,11 +322,14 @@ export class SnapshotValidator {
         fail(errors, rowNumber, 'area_code', 'area_code is required')
       else fail(errors, rowNumber, 'area_code', `must be a CBS area code, got ${describe(rawCode)}`)
     } else if (!areaCodePattern.test(rawCode.trim())) {
+      const capitals = areaCodePattern.test(rawCode.trim().toUpperCase())
       fail(
         errors,
         rowNumber,
         'area_code',
-        `${describe(rawCode)} is not a CBS area code (GM + 4 digits, WK + 6 digits or BU + 8 digits)`,
+        capitals
+          ? `${describe(rawCode)} is not a CBS area code: CBS writes its letters as capitals (${rawCode.trim().toUpperCase()})`
+          : `${describe(rawCode)} is not a CBS area code (${areaCodeForms})`,
       )
     } else {
       areaCode = rawCode.trim()
@@ -268,12 +363,7 @@ export class SnapshotValidator {
     } else {
       const quarter = parseQuarter(rawPeriod)
       if (!quarter) {
-        fail(
-          errors,
-          rowNumber,
-          'period',
-          `${describe(rawPeriod)} is not a quarter (use 2024Q3, 2024-Q3, 2024 Q3 or 2024KW03)`,
-        )
+        fail(errors, rowNumber, 'period', notAQuarter(rawPeriod))
       } else if (quarterIndex(quarter) > this.currentIndex) {
         fail(
           errors,
@@ -367,6 +457,23 @@ export class SnapshotValidator {
     }
     return { errors, outOfScope, row: valid }
   }
+}
+
+/**
+ * Why a period is not a quarter. StatLine tables mix yearly (`2024JJ00`) and monthly (`2024MM07`)
+ * figures with quarterly ones in the same `Perioden` column; those get named for what they are,
+ * since a year or a month of counts is not a quarter's and must not be stored as one.
+ */
+function notAQuarter(rawPeriod: string): string {
+  const accepted = 'use 2024Q3, 2024-Q3, 2024 Q3 or 2024KW03'
+  const other = statLineNonQuarter(rawPeriod)
+  if (other?.kind === 'year') {
+    return `${describe(rawPeriod)} is a year (StatLine's JJ00), not a quarter: upload one row per quarter (${other.year}KW01 … ${other.year}KW04)`
+  }
+  if (other?.kind === 'month') {
+    return `${describe(rawPeriod)} is a month (StatLine's MM), not a quarter: upload quarterly figures (this month falls in ${other.year}KW0${Math.ceil(other.month / 3)})`
+  }
+  return `${describe(rawPeriod)} is not a quarter (${accepted})`
 }
 
 const baseRequired = `${baseColumn} is required (a whole number of 0 or more)`

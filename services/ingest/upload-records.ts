@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import { isAscii, isUtf8 } from 'node:buffer'
 import { parse, CsvError, type Parser } from 'csv-parse'
 import { AppError } from '../errors.js'
 
@@ -20,7 +21,18 @@ const replacementCharacter = '\uFFFD'
 /** Reads the next chunk of the upload; rejects when none comes in time (see `csvUploadRecords`). */
 type ReadChunk = () => Promise<IteratorResult<Buffer>>
 
+/**
+ * The character sets a CSV upload may come in. UTF-8 is the contract (DESIGN.md §1);
+ * Windows-1252 is what Dutch Excel writes for "CSV (gescheiden door lijstscheidingsteken)", and
+ * is decoded only when the caller says so (`?charset=windows-1252`): guessing it would store a
+ * UTF-8 file with one stray byte as garbled names.
+ */
+export const uploadCharsets = ['utf-8', 'windows-1252'] as const
+export type UploadCharset = (typeof uploadCharsets)[number]
+
 export interface CsvUploadOptions {
+  /** The bytes' character set; default UTF-8. */
+  charset?: UploadCharset
   /**
    * The longest wait, in ms, for the next bytes of the input while the parser wants them; a body
    * that stalls longer ends the records with a 408 `request_timeout` error. Unset (files, the
@@ -54,6 +66,75 @@ function chunkReader(source: AsyncIterator<Buffer>, idleMs: number | undefined):
       clearTimeout(timer)
     }
   }
+}
+
+/**
+ * A chunk reader that decodes Windows-1252 and hands on UTF-8, so everything after it (the
+ * delimiter sniffing, csv-parse) reads UTF-8 as always. Chunk by chunk, so the upload stays a
+ * stream: Windows-1252 has one byte per character, and the decoder's `stream` mode would carry
+ * a split sequence over in any case. `sawUtf8` turns true when a chunk with bytes above 127 is
+ * valid UTF-8 as it stands: such a file most likely is UTF-8 already, which the records then
+ * check for (see `misdecodedUtf8`).
+ */
+function windows1252Reader(read: ReadChunk): { read: ReadChunk; sawUtf8: () => boolean } {
+  const decoder = new TextDecoder('windows-1252')
+  let sawUtf8 = false
+  return {
+    sawUtf8: () => sawUtf8,
+    read: async () => {
+      const next = await read()
+      if (next.done) return next
+      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value)
+      if (!sawUtf8 && isUtf8(chunk) && !isAscii(chunk)) sawUtf8 = true
+      return { done: false, value: Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8') }
+    },
+  }
+}
+
+/**
+ * UTF-8 read as Windows-1252 leaves two or three characters per letter: `ë` becomes `Ã«`, `’`
+ * becomes `â€™`. Seen in a record while the bytes were valid UTF-8, it means the charset
+ * parameter was wrong, and storing on would garble every accented name.
+ */
+const misdecodedUtf8 =
+  /[ÂÃ][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013-\u2122]|â€/
+
+/**
+ * Whether a record that is not valid UTF-8 reads like Windows-1252 text: each accented letter
+ * of a single-byte encoding leaves one replacement character between ordinary text, while a
+ * binary file leaves runs of them and control characters. Only run on a failing record.
+ */
+function looksSingleByte(fields: readonly string[]): boolean {
+  let replaced = 0
+  let other = 0
+  for (const field of fields) {
+    if (field.includes(replacementCharacter + replacementCharacter + replacementCharacter))
+      return false
+    for (const character of field) {
+      const code = character.charCodeAt(0)
+      // control characters other than tab do not occur in a spreadsheet's cells (a line break
+      // only in a quoted multi-line cell, which then goes without the hint)
+      if ((code < 0x20 && code !== 0x09) || code === 0x7f) return false
+      if (character === replacementCharacter) replaced += 1
+      else other += 1
+    }
+  }
+  return replaced > 0 && replaced * 4 <= other
+}
+
+/** The error of a record that is not UTF-8, with the column it is in and the way out. */
+function notUtf8Message(fields: readonly string[], header: readonly string[] | undefined): string {
+  const position = fields.findIndex((field) => field.includes(replacementCharacter))
+  const where =
+    header && header[position] !== undefined
+      ? ` (column "${header[position]}": ${JSON.stringify(fields[position].slice(0, 40))})`
+      : ''
+  if (!looksSingleByte(fields)) return `the record is not valid UTF-8 text${where}`
+  return (
+    `the record is not valid UTF-8 text${where}: the file looks saved as Windows-1252, as Excel's ` +
+    '"CSV (comma delimited)" does; save it as "CSV UTF-8 (comma delimited)", or upload it ' +
+    'with ?charset=windows-1252 (aanwas import --charset windows-1252)'
+  )
 }
 
 /**
@@ -131,13 +212,16 @@ export async function* csvUploadRecords(
   input: Readable,
   options: CsvUploadOptions = {},
 ): AsyncGenerator<UploadRecord> {
-  const read = chunkReader(input[Symbol.asyncIterator]() as AsyncIterator<Buffer>, options.idleMs)
+  const bytes = chunkReader(input[Symbol.asyncIterator]() as AsyncIterator<Buffer>, options.idleMs)
+  const decoded = options.charset === 'windows-1252' ? windows1252Reader(bytes) : undefined
+  const read = decoded ? decoded.read : bytes
   let parser: Parser | undefined
   let feed: Promise<void> | undefined
   /** The first parse error and the record it is in. */
   let fatal: { row: number; error: CsvError } | undefined
   let recordNumber = 0
   let headerLength = 0
+  let header: string[] | undefined
   try {
     const { delimiter, head, done } = await detectDelimiter(read)
     parser = parse({
@@ -162,13 +246,28 @@ export async function* csvUploadRecords(
           kind: 'error',
           row: recordNumber,
           column: null,
-          message: 'the record is not valid UTF-8 text',
+          message: notUtf8Message(fields, header),
         }
         // Without a readable header no later record means anything: stop reading here.
         if (recordNumber === 1) return
         continue
       }
+      if (decoded?.sawUtf8() && fields.some((field) => misdecodedUtf8.test(field))) {
+        const position = fields.findIndex((field) => misdecodedUtf8.test(field))
+        const column = header?.[position] ?? null
+        yield {
+          kind: 'error',
+          row: recordNumber,
+          column,
+          message:
+            `the file is UTF-8 text already, read as Windows-1252 it becomes ` +
+            `${JSON.stringify(fields[position].slice(0, 40))}: upload it without ?charset=windows-1252`,
+        }
+        // Every later accented name would be garbled the same way: one error says it.
+        return
+      }
       if (recordNumber === 1) {
+        header = fields
         headerLength = fields.length
         yield { kind: 'header', names: fields }
         continue

@@ -1,12 +1,20 @@
 import { Type, type Static, type TSchema } from '@fastify/type-provider-typebox'
+import {
+  areaCodeForms,
+  areaCodePatternSource,
+  municipalityCodePatternSource,
+} from '../../models/vocabulary/area-codes.js'
 
 /** Shared primitives of the API (DESIGN.md §3). */
 export const AreaCodeSchema = Type.String({
-  pattern: '^(GM\\d{4}|WK\\d{6}|BU\\d{8})$',
-  description: 'CBS code: GM0518, WK051801 or BU05180101',
-  examples: ['BU05180101'],
+  pattern: areaCodePatternSource,
+  description: `CBS code: ${areaCodeForms}`,
+  examples: ['BU05180101', 'BU0363AF09'],
 })
-export const MunicipalityCodeSchema = Type.String({ pattern: '^GM\\d{4}$', examples: ['GM0518'] })
+export const MunicipalityCodeSchema = Type.String({
+  pattern: municipalityCodePatternSource,
+  examples: ['GM0518'],
+})
 export const PeriodSchema = Type.String({ pattern: '^\\d{4}Q[1-4]$', examples: ['2024Q3'] })
 /** A quarter as input: 2024Q3, 2024-Q3, 2024 Q3, 2024KW03 (checked by the route). */
 export const PeriodInputSchema = Type.String({ maxLength: 16, examples: ['2024Q3'] })

@@ -47,6 +47,12 @@ export const UploadSummarySchema = Type.Object({
   inserted: Type.Integer(),
   revised: Type.Integer(),
   unchanged: Type.Integer(),
+  ignored_columns: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        'with ?columns=: the headers the mapping left out, as the upload spells them; never stored',
+    }),
+  ),
 })
 export type UploadSummary = Static<typeof UploadSummarySchema>
 
@@ -58,6 +64,33 @@ export const UploadRejectionSchema = Type.Object({
     details: Type.Object({ total: Type.Integer(), errors: Type.Array(RowErrorSchema) }),
   }),
 })
+
+/**
+ * The query of `POST /v1/snapshots`, for the OpenAPI document: the route reads it by hand
+ * (`routes/v1/snapshots/upload-parameters.ts`), since its validator is off for the body.
+ */
+export const SnapshotUploadQuerySchema = Type.Object(
+  {
+    columns: Type.Optional(
+      Type.String({
+        description:
+          'Column mapping: a built-in profile (kwb) or a URL-encoded JSON object of source ' +
+          'header → snapshot column, e.g. {"Codering_3":"area_code","Perioden":"period"}. ' +
+          'Headers are matched ignoring case; a header the mapping leaves out and that is not a ' +
+          'snapshot column is ignored and listed in ignored_columns. A target that is not a ' +
+          'snapshot column, or two sources for one target, is a 400.',
+      }),
+    ),
+    charset: Type.Optional(
+      Type.Union([Type.Literal('utf-8'), Type.Literal('windows-1252')], {
+        description:
+          "The CSV's character set, default utf-8. windows-1252 decodes a file saved by Excel as " +
+          '"CSV (comma delimited)"; JSON is always UTF-8.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
 
 /** Documentation of a JSON upload row; the route validates by hand (no coercion, no stripping). */
 export const SnapshotUploadRowSchema = Type.Object({

@@ -13,6 +13,7 @@ import {
   type ValidSnapshotRow,
 } from '../ingest/snapshot-validator.js'
 import type { UploadRecord } from '../ingest/upload-records.js'
+import type { ColumnMapping } from '../ingest/column-profiles.js'
 import type { SnapshotsRepository } from '../repositories/snapshots-repository.js'
 import type { AreasRepository } from '../repositories/areas-repository.js'
 import type { UploadSummary } from '../schemas/snapshots.js'
@@ -27,6 +28,8 @@ export interface ImportSnapshotsOptions {
   checksum: () => string
   /** "Today", for the no-future-quarter rule; defaults to now. */
   now?: Date
+  /** Source header → snapshot column (`?columns=`); undefined: the headers are the names. */
+  columns?: ColumnMapping
 }
 
 /** The current quarter as a calendar in Amsterdam sees it. */
@@ -87,12 +90,7 @@ class UploadCheck {
         `the upload has more than ${this.options.maxRows} rows (AANWAS_MAX_ROWS)`,
       )
     }
-    const values = canonicalValues(
-      record,
-      this.columnsByPosition,
-      this.validator.declaredColumns,
-      this.errors,
-    )
+    const values = canonicalValues(record, this.columnsByPosition, this.validator, this.errors)
     const checked = this.validator.row(record.row, values)
     this.errors.add(checked.errors)
     if (checked.outOfScope) this.outOfScope.add([checked.outOfScope])
@@ -161,6 +159,7 @@ export async function importSnapshots(
   const validator = new SnapshotValidator({
     currentQuarter: currentQuarterInAmsterdam(options.now),
     scope: options.scope,
+    columns: options.columns,
   })
   const check = new UploadCheck(validator, options)
   const repository = repositories.snapshots
@@ -221,7 +220,13 @@ export async function importSnapshots(
         await repositories.areas.upsertAreas(check.areaNames, trx)
         const counts = await repository.mergeStaging(batchId, trx)
         await repository.finishBatch(batchId, counts, trx)
-        return { batch_id: batchId, rows: check.rows, ...counts }
+        const ignored = validator.ignoredColumns
+        return {
+          batch_id: batchId,
+          rows: check.rows,
+          ...counts,
+          ...(ignored.length > 0 ? { ignored_columns: [...ignored] } : {}),
+        }
       })
     } catch (error) {
       if (!(error instanceof UploadRejected)) throw error
@@ -235,15 +240,17 @@ export async function importSnapshots(
 
 /**
  * Maps a record's raw values to canonical column names. CSV fields come by position (the header
- * decided the names); JSON keys are matched case-insensitively, and an unknown or absent key in
- * any element is an error at that element.
+ * decided the names); JSON keys are matched case-insensitively through the validator's column
+ * mapping, and an unknown or absent key in any element is an error at that element (a key the
+ * mapping leaves out is ignored, as its CSV column would be).
  */
 function canonicalValues(
   record: Extract<UploadRecord, { kind: 'row' | 'fields' }>,
   columnsByPosition: readonly (SnapshotColumn | undefined)[],
-  declared: readonly SnapshotColumn[],
+  validator: SnapshotValidator,
   errors: ErrorList,
 ): Partial<Record<SnapshotColumn, unknown>> {
+  const declared = validator.declaredColumns
   const values: Partial<Record<SnapshotColumn, unknown>> = {}
   if (record.kind === 'fields') {
     for (let position = 0; position < columnsByPosition.length; position += 1) {
@@ -254,10 +261,19 @@ function canonicalValues(
   }
   const present = new Set<string>()
   for (const [key, value] of Object.entries(record.values)) {
-    const name = key.trim().toLowerCase()
-    if ((snapshotColumns as readonly string[]).includes(name)) {
-      values[name as SnapshotColumn] = value
-      present.add(name)
+    const column = validator.columnFor(key)
+    if (column) {
+      // Two keys of one element for one column (`Perioden` and `period`): the header check
+      // reports it on the first element; on a later one it is this element's error.
+      if (present.has(column) && record.row > 1) {
+        errors.add([
+          { row: record.row, column, message: `column "${column}" is given twice in this element` },
+        ])
+      }
+      values[column] = value
+      present.add(column)
+    } else if (column === null) {
+      validator.ignore(key)
     } else if (record.row > 1) {
       errors.add([
         {

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto'
 import { Transform, type Readable } from 'node:stream'
 import type { Knex } from 'knex'
 import { AppError, payloadTooLarge } from '../errors.js'
-import { csvUploadRecords, jsonUploadRecords } from '../ingest/upload-records.js'
+import {
+  csvUploadRecords,
+  jsonUploadRecords,
+  type UploadCharset,
+} from '../ingest/upload-records.js'
+import type { ColumnMapping } from '../ingest/column-profiles.js'
 import type { AreasRepository } from '../repositories/areas-repository.js'
 import type { SnapshotsRepository } from '../repositories/snapshots-repository.js'
 import type { UploadSummary } from '../schemas/snapshots.js'
@@ -31,7 +36,13 @@ export interface UploadDependencies {
   }
 }
 
-export type UploadSource = { format: 'csv'; stream: Readable } | { format: 'json'; body: unknown }
+/**
+ * What is uploaded and how to read it: `columns` maps source headers to snapshot columns
+ * (`?columns=`, `--columns`), `charset` is the CSV's character set (default UTF-8).
+ */
+export type UploadSource =
+  | { format: 'csv'; stream: Readable; columns?: ColumnMapping; charset?: UploadCharset }
+  | { format: 'json'; body: unknown; columns?: ColumnMapping }
 
 export interface Uploader {
   /** the uploading key; null for an operator's local import */
@@ -71,14 +82,19 @@ export async function uploadSnapshots(
 ): Promise<UploadSummary> {
   const { knex, snapshotsRepository, areasRepository, dataEvents, limits } = dependencies
   const repositories = { snapshots: snapshotsRepository, areas: areasRepository }
-  const common = { keyId: uploader.keyId, scope: uploader.scope, maxRows: limits.maxRows }
+  const common = {
+    keyId: uploader.keyId,
+    scope: uploader.scope,
+    maxRows: limits.maxRows,
+    columns: source.columns,
+  }
   let summary: UploadSummary
   if (source.format === 'csv') {
     const metered = meteredStream(source.stream, limits.bodyLimitBytes)
     summary = await importSnapshots(
       knex,
       repositories,
-      csvUploadRecords(metered.stream, { idleMs: limits.idleMs }),
+      csvUploadRecords(metered.stream, { idleMs: limits.idleMs, charset: source.charset }),
       { ...common, contentType: 'csv', checksum: metered.checksum },
     )
   } else if (source.format === 'json') {

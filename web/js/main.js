@@ -47,7 +47,13 @@ const routes = [
     name: 'overview',
     nav: 'overview',
   },
-  { pattern: /^#\/area\/((?:BU|WK|GM)\d{4,8})$/, page: areaPage, name: 'area', nav: 'overview' },
+  // CBS codes, capital letters allowed in the district and neighbourhood part (WK0363AF, BU0363AF09)
+  {
+    pattern: /^#\/area\/(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$/,
+    page: areaPage,
+    name: 'area',
+    nav: 'overview',
+  },
   {
     pattern: /^#\/interventions(?:\/(GM\d{4}))?$/,
     page: interventionListPage,

@@ -5,6 +5,8 @@ import {
   SnapshotValidator,
   snapshotColumns,
 } from '../../../services/ingest/snapshot-validator.js'
+import { columnMapping, kwbProfile } from '../../../services/ingest/column-profiles.js'
+import { valueColumns } from '../../../models/vocabulary/indicators.js'
 
 /** A validator as an upload in 2024Q4 with an admin key sees it. */
 function validator(scope?: string): SnapshotValidator {
@@ -121,6 +123,149 @@ t.test('SnapshotValidator.row', async (t) => {
     'when the bad character is after one outside the BMP, then the position counts characters',
     async (t) => {
       t.match(areaNameProblem('\u{1F3E0}\u0000'), /at character 2\)/)
+    },
+  )
+})
+
+t.test('SnapshotValidator: how real CBS tables write numbers and periods', async (t) => {
+  const check = (overrides: Record<string, unknown>) =>
+    validator().row(2, { ...goodRow, ...overrides }).errors
+
+  t.test(
+    'when a count has a thousands separator, then the message names it, row and column',
+    async (t) => {
+      t.same(check({ youth_population: '1.640' }), [
+        {
+          row: 2,
+          column: 'youth_population',
+          message:
+            'youth_population must be a whole number without thousands separators, got "1.640" with a thousands dot ("."): write 1640',
+        },
+      ])
+      t.match(check({ youth_population: '1,640' }), [
+        { row: 2, column: 'youth_population', message: /a thousands comma \(","\): write 1640$/ },
+      ])
+      t.match(check({ youth_population: '1 640 000' }), [
+        { message: /a space as thousands separator: write 1640000$/ },
+      ])
+      t.match(check({ youth_population: '2\u00A0500' }), [
+        { message: /a no-break space as thousands separator: write 2500$/ },
+      ])
+      // Dutch one thousand: stored as 1 before, silently wrong
+      t.match(check({ youth_population: '1.000' }), [{ message: /thousands dot.*write 1000$/ }])
+    },
+  )
+
+  t.test('when a count is a decimal, then it is not called a thousands separator', async (t) => {
+    for (const value of ['1.5', '12,25', '1.6400']) {
+      const errors = check({ youth_population: value })
+      t.equal(errors.length, 1, value)
+      t.notMatch(errors[0].message, /thousands/, value)
+      t.match(errors[0].message, /must be a whole number, got/, value)
+    }
+    t.same(check({ youth_population: '1640.0' }), [], 'a whole number with .0 stays accepted')
+  })
+
+  t.test(
+    'when a period is a StatLine year or month, then the message says what it is',
+    async (t) => {
+      t.same(check({ period: '2024JJ00' }), [
+        {
+          row: 2,
+          column: 'period',
+          message:
+            '"2024JJ00" is a year (StatLine\'s JJ00), not a quarter: upload one row per quarter (2024KW01 … 2024KW04)',
+        },
+      ])
+      t.match(check({ period: '2024MM07' }), [
+        {
+          column: 'period',
+          message: /"2024MM07" is a month \(StatLine's MM\), not a quarter.*2024KW03/,
+        },
+      ])
+      t.match(check({ period: '2024mm12' }), [{ message: /is a month.*2024KW04/ }])
+      t.match(check({ period: '2024KW05' }), [{ message: /"2024KW05" is not a quarter \(use/ }])
+    },
+  )
+
+  t.test('when a period is a StatLine quarter, then it is accepted', async (t) => {
+    const result = validator().row(2, { ...goodRow, period: ' 2024KW03 ' })
+    t.same(result.errors, [])
+    t.equal(result.row?.period, '2024Q3')
+  })
+})
+
+t.test('SnapshotValidator.header with a column mapping', async (t) => {
+  const kwb = () =>
+    new SnapshotValidator({
+      currentQuarter: { year: 2024, quarter: 4 },
+      columns: columnMapping('kwb'),
+    })
+
+  t.test(
+    'when KWB headers come, then they map and the others are ignored, not refused',
+    async (t) => {
+      const checker = kwb()
+      const { columns, errors } = checker.header([
+        'Codering_3',
+        'AantalInwoners_5',
+        'Perioden',
+        ...kwbProfile.slice(3).map((entry) => entry.source.toUpperCase()),
+      ])
+      t.same(errors, [])
+      t.same(columns, [
+        'area_code',
+        undefined,
+        'period',
+        ...kwbProfile.slice(3).map((e) => e.target),
+      ])
+      t.same(checker.ignoredColumns, ['AantalInwoners_5'])
+    },
+  )
+
+  t.test(
+    'when a mapped column is missing, then row 1 names it and where it is read from',
+    async (t) => {
+      const { errors } = kwb().header(['Codering_3', 'AantalInwoners_5'])
+      t.same(
+        errors.map((error) => [error.row, error.column]),
+        [[1, 'period'], ...valueColumns.map((column) => [1, column])],
+      )
+      t.match(
+        errors[0].message,
+        'required column "period" is missing: the kwb profile reads it from a column "Perioden", which the upload does not have',
+      )
+    },
+  )
+
+  t.test(
+    'when a header comes both mapped and by its own name, then it appears twice',
+    async (t) => {
+      const { errors } = kwb().header(['Codering_3', 'area_code'])
+      t.match(errors, [
+        {
+          row: 1,
+          column: 'area_code',
+          message: 'column "area_code" appears more than once (as "Codering_3" and as "area_code")',
+        },
+      ])
+    },
+  )
+
+  t.test(
+    'when a custom mapping leaves a required column out, then the message says so',
+    async (t) => {
+      const checker = new SnapshotValidator({
+        currentQuarter: { year: 2024, quarter: 4 },
+        columns: columnMapping('{"Code":"area_code"}'),
+      })
+      const { errors } = checker.header(['Code', 'Kwartaal'])
+      t.match(errors[0], {
+        column: 'period',
+        message:
+          'required column "period" is missing: no header is named so and the column mapping maps none to it',
+      })
+      t.same(checker.ignoredColumns, ['Kwartaal'])
     },
   )
 })

@@ -12,6 +12,7 @@ import {
 } from '../../../services/use-cases/upload-snapshots.js'
 import type { DataEventMap } from '../../../services/use-cases/data-events.js'
 import { valueColumns } from '../../../models/vocabulary/indicators.js'
+import { columnMapping, kwbProfile } from '../../../services/ingest/column-profiles.js'
 
 /**
  * use-cases/upload-snapshots.ts: the one upload story for the route and the CLI. It reads a CSV
@@ -124,6 +125,36 @@ for (const engine of engines) {
             rows: 3,
           })
           t.equal(csvRows[2].parental_debt, null, 'an empty CSV cell and a JSON null are NULL')
+        },
+      )
+
+      t.test(
+        'when a Windows-1252 CSV with KWB headers comes with columns and charset, then it is stored as the original and the checksum is of the bytes sent',
+        async (t) => {
+          // what `aanwas import FILE --columns kwb --charset windows-1252` passes
+          const header = ['Codering_3', 'WijkenEnBuurten', 'Perioden']
+            .concat(
+              valueColumns.map((column) => kwbProfile.find((e) => e.target === column)!.source),
+            )
+            .join(';')
+          const bytes = Buffer.concat([
+            Buffer.from(`${header}\nWK051828;Caf`),
+            Buffer.from([0xe9]),
+            Buffer.from('buurt;2024KW03;100;1;2;3;4\n'),
+          ])
+          const summary = await upload({
+            format: 'csv',
+            stream: Readable.from([bytes]),
+            columns: columnMapping('kwb'),
+            charset: 'windows-1252',
+          })
+          t.match(summary, { rows: 1, inserted: 1 })
+          t.notOk('ignored_columns' in summary, 'nothing left out, nothing listed')
+          t.equal(
+            (await app.knex('areas').where({ area_code: 'WK051828' }).first()).area_name,
+            'Cafébuurt',
+          )
+          t.equal((await app.knex('upload_batches').first('checksum')).checksum, sha256(bytes))
         },
       )
 

@@ -3,13 +3,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { assertAreaInScope } from '../../scope.js'
 import { exactSnapshots, viewerSnapshots } from '../../../domain/snapshot-disclosure.js'
-import { AppError, notFound } from '../../../errors.js'
+import { AppError, badRequest, notFound } from '../../../errors.js'
 import { uploadSnapshots } from '../../../use-cases/upload-snapshots.js'
 import { AreaParamsSchema } from '../../../schemas/areas.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import {
   SnapshotHistoryQuerySchema,
   SnapshotListSchema,
+  SnapshotUploadQuerySchema,
   SnapshotUploadRowSchema,
   UploadRejectionSchema,
   UploadSummarySchema,
@@ -17,6 +18,8 @@ import {
 import { periodParameter, timeParameter } from '../../parameters.js'
 import { valueColumns } from '../../../../models/vocabulary/indicators.js'
 import { seesExactValues } from '../../../hooks/auth.js'
+import { columnProfiles, describeProfile } from '../../../ingest/column-profiles.js'
+import { snapshotUploadParameters } from './upload-parameters.js'
 
 const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { snapshotsRepository, areasRepository, config } = fastify
@@ -39,7 +42,16 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         description:
           'Columns (case-insensitive; CSV separated by , or ;): area_code, area_name (optional), period, ' +
           `${valueColumns.join(', ')}. ` +
-          'Empty cells and the CBS markers . x -99995 -99997 -99999999 are stored as NULL.',
+          'Empty cells and the CBS markers . x -99995 -99997 -99999999 are stored as NULL. ' +
+          'Whole numbers only: thousands separators (1.640, 1,640) are refused. Periods are ' +
+          'quarters; StatLine years (2024JJ00) and months (2024MM07) are refused. ' +
+          Object.entries(columnProfiles)
+            .map(
+              ([name, entries]) =>
+                `Profile ${name} (?columns=${name}): ${describeProfile(entries)}.`,
+            )
+            .join(' '),
+        querystring: SnapshotUploadQuerySchema,
         body: Type.Array(SnapshotUploadRowSchema),
         response: {
           201: UploadSummarySchema,
@@ -62,6 +74,10 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       }
       let summary
       try {
+        const { columns, charset } = snapshotUploadParameters(request.query)
+        if (!csv && charset !== 'utf-8') {
+          throw badRequest(`charset ${charset} applies to CSV uploads; a JSON body is always UTF-8`)
+        }
         summary = await uploadSnapshots(
           {
             knex: fastify.knex,
@@ -75,8 +91,8 @@ const snapshotRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             },
           },
           csv
-            ? { format: 'csv', stream: request.body as unknown as Readable }
-            : { format: 'json', body: request.body },
+            ? { format: 'csv', stream: request.body as unknown as Readable, columns, charset }
+            : { format: 'json', body: request.body, columns },
           { keyId: caller.keyId, scope: caller.municipality ?? undefined },
         )
       } catch (error) {
