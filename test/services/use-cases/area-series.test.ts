@@ -158,7 +158,17 @@ for (const engine of engines) {
           {
             type: 'Feature',
             properties: { BU_CODE: 'BU05180103' },
-            geometry: { type: 'Polygon', coordinates: [] },
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [4.3, 52.07],
+                  [4.31, 52.07],
+                  [4.31, 52.08],
+                  [4.3, 52.07],
+                ],
+              ],
+            },
           },
         ],
       },

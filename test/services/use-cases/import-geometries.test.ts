@@ -1,4 +1,7 @@
 import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, engines } from '../../helper.js'
 import { importGeometries } from '../../../services/use-cases/import-geometries.js'
@@ -29,6 +32,10 @@ const feature = (properties: Record<string, unknown>, geometry: unknown = square
 })
 
 const collection = (...features: unknown[]) => ({ type: 'FeatureCollection', features })
+
+// The shared fixtures, by path from the repository root (never copied into the project).
+const geo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'geo')
+const readGeo = (name: string) => JSON.parse(readFileSync(join(geo, name), 'utf8')) as unknown
 
 for (const engine of engines) {
   t.test(engine, async (t) => {
@@ -149,6 +156,143 @@ for (const engine of engines) {
         }
         t.same(await counts(app), { areas: 0, geometries: 0 })
       })
+
+      t.test(
+        'when the Haaglanden 2015 buurten come without skipInvalid, then 422 names the three collapsed features and nothing is stored',
+        async (t) => {
+          await t.rejects(
+            importGeometries(app.knex, repositories(), readGeo('haaglanden_buurten_2015.geojson')),
+            {
+              statusCode: 422,
+              code: 'invalid_rows',
+              details: {
+                total: 3,
+                errors: [
+                  { row: 206, column: 'geometry', message: /BU05460505/ },
+                  { row: 207, column: 'geometry', message: /BU05460900/ },
+                  { row: 298, column: 'geometry', message: /BU06380001/ },
+                ],
+              },
+            },
+          )
+          t.same(await counts(app), { areas: 0, geometries: 0 })
+        },
+      )
+
+      t.test(
+        'when they come with skipInvalid, then 436 boundaries are stored and the three are listed',
+        async (t) => {
+          const summary = await importGeometries(
+            app.knex,
+            repositories(),
+            readGeo('haaglanden_buurten_2015.geojson'),
+            undefined,
+            { skipInvalid: true },
+          )
+          t.match(summary, {
+            features: 436,
+            inserted: 436,
+            updated: 0,
+            skipped: [
+              { row: 206, area_code: 'BU05460505', rule: 'collapsed_geometry' },
+              { row: 207, area_code: 'BU05460900', rule: 'collapsed_geometry' },
+              { row: 298, area_code: 'BU06380001', rule: 'collapsed_geometry' },
+            ],
+          })
+          t.equal(summary.skipped?.length, 3)
+          t.equal(summary.reprojected_from, undefined)
+          t.equal((await counts(app)).geometries, 436)
+          t.notOk(await app.areasRepository.find('BU05460900'), 'a skipped feature creates no area')
+        },
+      )
+
+      t.test(
+        'when the RD New file is imported, then lon/lat with at least 6 decimals is stored',
+        async (t) => {
+          const summary = await importGeometries(
+            app.knex,
+            repositories(),
+            readGeo('denhaag_GM0518_buurten_2022_rd.geojson'),
+          )
+          t.same(summary, {
+            features: 114,
+            inserted: 114,
+            updated: 0,
+            reprojected_from: 'EPSG:28992',
+          })
+          const stored = await app.geometriesRepository.list({ municipality: 'GM0518' })
+          t.equal(stored.length, 114)
+          const positions = stored.flatMap(
+            (row) => (row.geometry as { coordinates: number[][][] }).coordinates[0],
+          )
+          t.ok(
+            positions.every(
+              ([longitude, latitude]) =>
+                longitude > 4.1 && longitude < 4.45 && latitude > 51.98 && latitude < 52.15,
+            ),
+            'every vertex in Den Haag',
+          )
+          t.ok(
+            positions.some(([longitude]) => (String(longitude).split('.')[1] ?? '').length >= 6),
+            'decimals beyond the 1 m of the file are kept',
+          )
+          t.equal((await areaNames(app)).BU05180170, 'Oostduinen')
+        },
+      )
+
+      t.test(
+        'when the 2023 municipality file is imported, then GM0998 Buitenland is listed and no area',
+        async (t) => {
+          const summary = await importGeometries(
+            app.knex,
+            repositories(),
+            readGeo('nl_gemeenten_2023_simplified.geojson'),
+          )
+          t.match(summary, {
+            features: 342,
+            inserted: 342,
+            skipped: [{ row: 254, area_code: 'GM0998', rule: 'abroad' }],
+          })
+          t.equal(await app.areasRepository.find('GM0998'), undefined)
+          t.equal((await areaNames(app)).GM0363, 'Amsterdam')
+        },
+      )
+
+      t.test(
+        'when a file holds only GM0998, then nothing is stored and the answer says why',
+        async (t) => {
+          const summary = await importGeometries(
+            app.knex,
+            repositories(),
+            collection(feature({ gemeentecode: 'GM0998', gemeentenaam: 'Buitenland' })),
+          )
+          t.match(summary, {
+            features: 0,
+            inserted: 0,
+            updated: 0,
+            skipped: [{ row: 1, area_code: 'GM0998', rule: 'abroad', reason: /Buitenland/ }],
+          })
+          t.same(await counts(app), { areas: 0, geometries: 0 })
+        },
+      )
+
+      t.test(
+        'when the Amsterdam 2023 wijken with letter codes are imported, then they are stored under GM0363',
+        async (t) => {
+          const summary = await importGeometries(
+            app.knex,
+            repositories(),
+            readGeo('amsterdam_GM0363_wijken_2023_subset.geojson'),
+          )
+          t.same(summary, { features: 54, inserted: 54, updated: 0 })
+          t.same(await app.areasRepository.find('WK0363AF'), {
+            area_code: 'WK0363AF',
+            area_name: 'Nieuwmarkt/Lastage',
+            level: 'district',
+            parent_code: 'GM0363',
+          })
+        },
+      )
 
       t.test(
         'when storing the geometries fails, then the areas created before are rolled back too',

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@fastify/type-provider-typebox'
 import { listScope } from '../../scope.js'
+import { geometryUploadParameters } from './upload-parameters.js'
 import { importGeometries } from '../../../use-cases/import-geometries.js'
+import { codeProperties } from '../../../ingest/geometry-features.js'
 import { ErrorSchema, errorResponses } from '../../../schemas/common.js'
 import { UploadRejectionSchema } from '../../../schemas/snapshots.js'
 import {
@@ -24,8 +26,16 @@ const geometryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         tags: ['geometries'],
         summary: 'Upload area boundaries as a GeoJSON FeatureCollection (admin)',
         description:
-          'The code is read from ?code_property=, else the first present of BU_CODE, WK_CODE, GM_CODE, statcode, gemeentecode ' +
-          '(a 4-digit number becomes GM + it). Unknown codes create the area at the level the code gives.',
+          'The code is read from ?code_property=, else from the first present of ' +
+          `${codeProperties.join(', ')} (names matched ignoring case; the feature's own code, then ` +
+          "the most specific level, since CBS and PDOK files also carry their parents' codes; a " +
+          '4-digit number becomes GM + it). Unknown codes create the area at the level the code ' +
+          'gives. Coordinates in WGS84 longitude/latitude are stored as given; RD New ' +
+          '(EPSG:28992), declared in a "crs" member or recognised by its range, is reprojected to ' +
+          'WGS84 (reprojected_from). GM0998 (Buitenland, abroad) is always left out and listed ' +
+          'under skipped. A feature with an empty or collapsed geometry (a Point or line left by ' +
+          'simplification) rejects the file unless skip_invalid=true, which leaves it out and lists ' +
+          'it under skipped.',
         querystring: GeometryUploadQuerySchema,
         body: Type.Unknown(),
         response: {
@@ -37,12 +47,14 @@ const geometryRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request, reply) => {
-      const query = request.query as { code_property?: string }
+      // The route's validator is off (the body is read by hand), so the query is read here.
+      const query = geometryUploadParameters(request.query)
       const summary = await importGeometries(
         fastify.knex,
         { areas: areasRepository, geometries: geometriesRepository },
         request.body,
-        query.code_property,
+        query.codeProperty,
+        { skipInvalid: query.skipInvalid },
       )
       return reply.code(201).send(summary)
     },

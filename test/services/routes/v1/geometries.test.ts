@@ -6,6 +6,9 @@ import { buildTestApp, createKey, engines, sharedDir } from '../../../helper.js'
 const denHaagBuurten = join(sharedDir, 'geo', 'denhaag_GM0518_buurten_2015.geojson')
 const gemeenten = join(sharedDir, 'geo', 'haaglanden_gemeenten_2015.geojson')
 const haveGeo = existsSync(denHaagBuurten) && existsSync(gemeenten)
+const haaglanden = join(sharedDir, 'geo', 'haaglanden_buurten_2015.geojson')
+const denHaagRd = join(sharedDir, 'geo', 'denhaag_GM0518_buurten_2022_rd.geojson')
+const amsterdam2023 = join(sharedDir, 'geo', 'amsterdam_GM0363_wijken_2023_subset.geojson')
 
 const square = (x: number, y: number) => ({
   type: 'Polygon',
@@ -173,6 +176,131 @@ for (const engine of engines) {
             { row: 4, column: 'BU_NAAM', message: /bidirectional formatting character \(U\+202E/ },
           ])
           t.notOk(await app.areasRepository.find('BU05180101'))
+        },
+      )
+
+      t.test(
+        'when the Haaglanden 2015 buurten are posted, then 422 names the collapsed features; with ?skip_invalid=true they are listed and the rest stored',
+        { skip: !existsSync(haaglanden) && `no ${haaglanden}` },
+        async (t) => {
+          const body = JSON.parse(readFileSync(haaglanden, 'utf8'))
+          const rejected = await post(body)
+          t.equal(rejected.statusCode, 422, rejected.body)
+          t.match(rejected.json().error.details.errors, [
+            {
+              row: 206,
+              column: 'geometry',
+              message: /feature 206 \(BU05460505\).*skip_invalid=true/,
+            },
+            { row: 207, column: 'geometry', message: /feature 207 \(BU05460900\) has a Point/ },
+            { row: 298, column: 'geometry', message: /feature 298 \(BU06380001\) has a Point/ },
+          ])
+          t.notOk(await app.areasRepository.find('BU05180170'), 'nothing stored')
+
+          const response = await post(body, '?skip_invalid=true')
+          t.equal(response.statusCode, 201, response.body)
+          t.match(response.json(), {
+            features: 436,
+            inserted: 436,
+            updated: 0,
+            skipped: [
+              {
+                row: 206,
+                area_code: 'BU05460505',
+                rule: 'collapsed_geometry',
+                reason: /MultiLineString/,
+              },
+              { row: 207, area_code: 'BU05460900', rule: 'collapsed_geometry', reason: /Point/ },
+              { row: 298, area_code: 'BU06380001', rule: 'collapsed_geometry', reason: /Point/ },
+            ],
+          })
+          t.equal(response.json().skipped.length, 3)
+          t.equal((await app.areasRepository.find('BU05180170'))?.area_name, 'Oostduinen')
+          t.notOk(await app.areasRepository.find('BU05460900'))
+        },
+      )
+
+      t.test(
+        'when skip_invalid is not true or false, or an unknown parameter is given, then 400 names it',
+        async (t) => {
+          const body = {
+            type: 'FeatureCollection',
+            features: [
+              {
+                type: 'Feature',
+                properties: { BU_CODE: 'BU05180101' },
+                geometry: square(4.3, 52.07),
+              },
+            ],
+          }
+          const yes = await post(body, '?skip_invalid=yes')
+          t.equal(yes.statusCode, 400)
+          t.match(yes.json().error, {
+            code: 'bad_request',
+            message: /skip_invalid must be true or false/,
+          })
+          const typo = await post(body, '?skip-invalid=true')
+          t.equal(typo.statusCode, 400)
+          t.match(typo.json().error.message, /unknown query parameter "skip-invalid"/)
+          t.notOk(await app.areasRepository.find('BU05180101'))
+          t.equal((await post(body, '?skip_invalid=false')).statusCode, 201)
+        },
+      )
+
+      t.test(
+        'when the RD New Den Haag file is posted, then it is stored in lon/lat and the answer says it was reprojected',
+        { skip: !existsSync(denHaagRd) && `no ${denHaagRd}` },
+        async (t) => {
+          const response = await post(JSON.parse(readFileSync(denHaagRd, 'utf8')))
+          t.equal(response.statusCode, 201, response.body)
+          t.same(response.json(), {
+            features: 114,
+            inserted: 114,
+            updated: 0,
+            reprojected_from: 'EPSG:28992',
+          })
+          const collection = (
+            await app.inject({
+              method: 'GET',
+              url: '/v1/geometries?municipality=GM0518',
+              headers: admin,
+            })
+          ).json()
+          const [longitude, latitude] = collection.features[0].geometry.coordinates[0][0]
+          t.ok(longitude > 4.1 && longitude < 4.45 && latitude > 51.98 && latitude < 52.15)
+        },
+      )
+
+      t.test(
+        'when the Amsterdam 2023 wijken with letter codes are posted, then they are stored',
+        { skip: !existsSync(amsterdam2023) && `no ${amsterdam2023}` },
+        async (t) => {
+          const response = await post(JSON.parse(readFileSync(amsterdam2023, 'utf8')))
+          t.equal(response.statusCode, 201, response.body)
+          t.same(response.json(), { features: 54, inserted: 54, updated: 0 })
+          t.equal((await app.areasRepository.find('WK0363AF'))?.parent_code, 'GM0363')
+        },
+      )
+
+      t.test(
+        'when the OpenAPI document is read, then it documents skip_invalid and the skipped list',
+        async (t) => {
+          const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
+          const operation = document.paths['/v1/geometries'].post
+          t.ok(
+            operation.parameters.some(
+              (parameter: { name: string; in: string }) =>
+                parameter.name === 'skip_invalid' && parameter.in === 'query',
+            ),
+          )
+          const created = operation.responses['201'].content['application/json'].schema
+          t.match(created.properties, {
+            skipped: {
+              type: 'array',
+              items: { properties: { row: {}, area_code: {}, rule: {}, reason: {} } },
+            },
+            reprojected_from: {},
+          })
         },
       )
 
