@@ -9,6 +9,8 @@ import { AppError } from '../services/errors.js'
 import { DataDirectoryDamagedError, DataDirectoryInUseError } from '../services/db/open-database.js'
 import { uploadSnapshots } from '../services/use-cases/upload-snapshots.js'
 import { importGeometries } from '../services/use-cases/import-geometries.js'
+import { columnMapping } from '../services/ingest/column-profiles.js'
+import { uploadCharsets, type UploadCharset } from '../services/ingest/upload-records.js'
 import { loadDemoData } from '../services/demo/load-demo.js'
 
 /**
@@ -195,77 +197,112 @@ program
   .description('import a snapshot file (CSV, or JSON with --json): all rows or none')
   .argument('<file>', 'CSV (, or ;) or JSON array of snapshot rows')
   .option('--json', 'the file is a JSON array')
-  .action(async (file: string, options: { json?: boolean }) => {
-    try {
-      statSync(file)
-    } catch {
-      throw new CliExit(exitCodes.usage, `no such file: ${file}`)
-    }
-    const json = options.json ?? file.toLowerCase().endsWith('.json')
-    let summary: unknown
-    if (useService()) {
-      const progress = progressStream(file)
-      summary = await postToService(
-        '/v1/snapshots',
-        Readable.toWeb(progress.stream) as unknown as BodyInit,
-        json ? 'application/json' : 'text/csv',
-        true,
-      ).finally(progress.stop)
-    } else {
-      // The same use case as POST /v1/snapshots: its after-effects (alert evaluation, the
-      // automatic recompute) follow here too, and finish before the command ends.
-      summary = await withLocalApp((app) =>
-        runLocalImport(async () => {
-          const dependencies = {
-            knex: app.knex,
-            snapshotsRepository: app.snapshotsRepository,
-            areasRepository: app.areasRepository,
-            dataEvents: app.dataEvents,
-            // a local file has no HTTP body limit and never stalls; AANWAS_MAX_ROWS holds
-            limits: { bodyLimitBytes: Number.POSITIVE_INFINITY, maxRows: app.config.maxRows },
-          }
-          if (json) {
-            const { readFile } = await import('node:fs/promises')
-            let body: unknown
-            try {
-              body = JSON.parse(await readFile(file, 'utf8'))
-            } catch (error) {
-              throw new AppError(422, 'invalid_rows', 'the file is not valid JSON', {
-                total: 1,
-                errors: [
-                  { row: 1, column: null, message: `not valid JSON: ${(error as Error).message}` },
-                ],
-              })
+  .option(
+    '--columns <mapping>',
+    'map source headers to snapshot columns: kwb (CBS KWB/StatLine), or JSON {"Codering_3":"area_code",…}',
+  )
+  .addOption(
+    new Option('--charset <charset>', "the CSV file's character set")
+      .choices([...uploadCharsets])
+      .default('utf-8'),
+  )
+  .action(
+    async (file: string, options: { json?: boolean; columns?: string; charset: UploadCharset }) => {
+      try {
+        statSync(file)
+      } catch {
+        throw new CliExit(exitCodes.usage, `no such file: ${file}`)
+      }
+      const json = options.json ?? file.toLowerCase().endsWith('.json')
+      let columns: ReturnType<typeof columnMapping>
+      try {
+        columns = columnMapping(options.columns)
+      } catch (error) {
+        throw new CliExit(exitCodes.usage, (error as Error).message)
+      }
+      if (json && options.charset !== 'utf-8') {
+        throw new CliExit(exitCodes.usage, '--charset applies to CSV files; JSON is always UTF-8')
+      }
+      let summary: unknown
+      if (useService()) {
+        const query = new URLSearchParams()
+        if (options.columns) query.set('columns', options.columns)
+        if (options.charset !== 'utf-8') query.set('charset', options.charset)
+        const progress = progressStream(file)
+        summary = await postToService(
+          query.size > 0 ? `/v1/snapshots?${query}` : '/v1/snapshots',
+          Readable.toWeb(progress.stream) as unknown as BodyInit,
+          json ? 'application/json' : 'text/csv',
+          true,
+        ).finally(progress.stop)
+      } else {
+        // The same use case as POST /v1/snapshots: its after-effects (alert evaluation, the
+        // automatic recompute) follow here too, and finish before the command ends.
+        summary = await withLocalApp((app) =>
+          runLocalImport(async () => {
+            const dependencies = {
+              knex: app.knex,
+              snapshotsRepository: app.snapshotsRepository,
+              areasRepository: app.areasRepository,
+              dataEvents: app.dataEvents,
+              // a local file has no HTTP body limit and never stalls; AANWAS_MAX_ROWS holds
+              limits: { bodyLimitBytes: Number.POSITIVE_INFINITY, maxRows: app.config.maxRows },
             }
-            return uploadSnapshots(dependencies, { format: 'json', body }, { keyId: null })
-          }
-          const progress = progressStream(file)
-          try {
-            return await uploadSnapshots(
-              dependencies,
-              { format: 'csv', stream: progress.stream },
-              { keyId: null },
-            )
-          } finally {
-            progress.stop()
-          }
-        }).then(async (result) => {
-          // the queued after-effects run in this process: let them end before it closes
-          await app.alertEvaluator.idle()
-          await app.modelRunner.idle()
-          return result
-        }),
-      )
-    }
-    process.stdout.write(`${JSON.stringify(summary)}\n`)
-  })
+            if (json) {
+              const { readFile } = await import('node:fs/promises')
+              let body: unknown
+              try {
+                body = JSON.parse(await readFile(file, 'utf8'))
+              } catch (error) {
+                throw new AppError(422, 'invalid_rows', 'the file is not valid JSON', {
+                  total: 1,
+                  errors: [
+                    {
+                      row: 1,
+                      column: null,
+                      message: `not valid JSON: ${(error as Error).message}`,
+                    },
+                  ],
+                })
+              }
+              return uploadSnapshots(
+                dependencies,
+                { format: 'json', body, columns },
+                { keyId: null },
+              )
+            }
+            const progress = progressStream(file)
+            try {
+              return await uploadSnapshots(
+                dependencies,
+                { format: 'csv', stream: progress.stream, columns, charset: options.charset },
+                { keyId: null },
+              )
+            } finally {
+              progress.stop()
+            }
+          }).then(async (result) => {
+            // the queued after-effects run in this process: let them end before it closes
+            await app.alertEvaluator.idle()
+            await app.modelRunner.idle()
+            return result
+          }),
+        )
+      }
+      process.stdout.write(`${JSON.stringify(summary)}\n`)
+    },
+  )
 
 program
   .command('import-geo')
   .description('import area boundaries from a GeoJSON FeatureCollection')
   .argument('<file>', 'GeoJSON file')
   .option('--code-property <name>', 'the feature property holding the CBS code')
-  .action(async (file: string, options: { codeProperty?: string }) => {
+  .option(
+    '--skip-invalid',
+    'leave out features with an empty or collapsed geometry (listed in the answer) instead of rejecting the file',
+  )
+  .action(async (file: string, options: { codeProperty?: string; skipInvalid?: boolean }) => {
     const { readFile } = await import('node:fs/promises')
     let text: string
     try {
@@ -275,9 +312,10 @@ program
     }
     let summary: unknown
     if (useService()) {
-      const query = options.codeProperty
-        ? `?code_property=${encodeURIComponent(options.codeProperty)}`
-        : ''
+      const parameters = new URLSearchParams()
+      if (options.codeProperty) parameters.set('code_property', options.codeProperty)
+      if (options.skipInvalid) parameters.set('skip_invalid', 'true')
+      const query = parameters.size > 0 ? `?${parameters}` : ''
       summary = await postToService(`/v1/geometries${query}`, text, 'application/json', false)
     } else {
       let body: unknown
@@ -296,6 +334,7 @@ program
             { areas: app.areasRepository, geometries: app.geometriesRepository },
             body,
             options.codeProperty,
+            { skipInvalid: options.skipInvalid },
           ),
         ),
       )

@@ -12,6 +12,7 @@ import * as modelRunsPublication from './20261202000000_model_runs_publication.j
 import * as modelRunsViewerInputs from './20261202000100_model_runs_viewer_inputs.js'
 import * as apiKeysExpiry from './20261202000200_api_keys_expiry.js'
 import * as dataVersion from './20261202000300_data_version.js'
+import * as areaLinks from './20261202000400_area_links.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -37,6 +38,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261202000100_model_runs_viewer_inputs', modelRunsViewerInputs],
   ['20261202000200_api_keys_expiry', apiKeysExpiry],
   ['20261202000300_data_version', dataVersion],
+  ['20261202000400_area_links', areaLinks],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

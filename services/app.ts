@@ -20,6 +20,7 @@ import readDeadline from './hooks/read-deadline.js'
 import areasRepository from './repositories/areas-repository.js'
 import snapshotsRepository from './repositories/snapshots-repository.js'
 import geometriesRepository from './repositories/geometries-repository.js'
+import areaLinksRepository from './repositories/area-links-repository.js'
 import interventionsRepository from './repositories/interventions-repository.js'
 import riskRepository from './repositories/risk-repository.js'
 import dataEvents from './workers/data-events.js'
@@ -35,6 +36,7 @@ import snapshotRoutes from './routes/v1/snapshots/index.js'
 import keyRoutes from './routes/v1/keys/index.js'
 import auditRoutes from './routes/v1/audit/index.js'
 import geometryRoutes from './routes/v1/geometries/index.js'
+import areaLinkRoutes from './routes/v1/area-links/index.js'
 import interventionRoutes from './routes/v1/interventions/index.js'
 import riskRoutes from './routes/v1/risk/index.js'
 import alertRoutes from './routes/v1/alerts/index.js'
@@ -201,6 +203,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(areasRepository)
   await fastify.register(snapshotsRepository)
   await fastify.register(geometriesRepository)
+  await fastify.register(areaLinksRepository)
   await fastify.register(interventionsRepository)
   await fastify.register(riskRepository)
   await fastify.register(dataEvents)
@@ -218,6 +221,7 @@ export default async function app(fastify: FastifyInstance, options: AppOptions)
   await fastify.register(keyRoutes, { prefix: '/v1' })
   await fastify.register(auditRoutes, { prefix: '/v1' })
   await fastify.register(geometryRoutes, { prefix: '/v1' })
+  await fastify.register(areaLinkRoutes, { prefix: '/v1' })
   await fastify.register(interventionRoutes, { prefix: '/v1' })
   await fastify.register(riskRoutes, { prefix: '/v1' })
   await fastify.register(alertRoutes, { prefix: '/v1' })

@@ -140,6 +140,7 @@ const dataTables = [
   'snapshots',
   'upload_batches',
   'area_geometries',
+  'area_links',
   'areas',
   'audit_log',
 ]

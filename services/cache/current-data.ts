@@ -55,6 +55,9 @@ export default fp(
     dataEvents.on('snapshots-changed', () => {
       version = undefined
     })
+    dataEvents.on('area-links-changed', () => {
+      version = undefined
+    })
     dataEvents.on('run-published', () => runs.clear())
     modelRunner.onRunFinished(() => runs.clear())
   },

@@ -265,6 +265,14 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
      * transaction (`mergeStaging`), so it moves at each such commit whatever order concurrent
      * uploads commit in. Answers cached under it are never served for other data.
      */
+    /**
+     * Moves the data version in the transaction of a change (an upload, new area links): its
+     * row lock orders concurrent changes by commit, each moving it past the last.
+     */
+    async moveDataVersion(trx: Knex.Transaction): Promise<void> {
+      await trx('data_version').where({ id: 1 }).increment('version', 1)
+    },
+
     async dataVersion(trx: Knex | Knex.Transaction = knex): Promise<string> {
       const row = (await trx('data_version').where({ id: 1 }).first('version')) as
         { version: string | number } | undefined
@@ -374,8 +382,7 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
         [batchId],
       )
       const written = added.rows[0].n as number
-      // the row lock orders concurrent uploads' versions by commit: each moves it past the last
-      if (written > 0) await trx('data_version').where({ id: 1 }).increment('version', 1)
+      if (written > 0) await this.moveDataVersion(trx)
       const staged = await trx.raw('SELECT count(*)::int AS n FROM snapshot_staging')
       const rows = staged.rows[0].n as number
       return { inserted: written - revised, revised, unchanged: rows - written }

@@ -8,6 +8,8 @@
 export interface DataEventMap {
   /** An upload stored new or revised snapshots (its batch, and who uploaded). */
   'snapshots-changed': [{ batchId: string; keyId: string | null; changed: number }]
+  /** An admin stored links between divisions: bridged series read through them changed. */
+  'area-links-changed': [{ keyId: string | null; stored: number }]
   /** An admin published a model run: what GET /v1/risk serves for its horizon changed. */
   'run-published': [{ runId: string; horizon: number }]
 }

@@ -43,7 +43,16 @@ t.test('aanwas import', async (t) => {
   const env = { AANWAS_DATA_DIR: dataDir, AANWAS_ADMIN_KEY: testAdminKey }
   const good = join(dataDir, 'good.csv')
   const bad = join(dataDir, 'bad.csv')
-  writeFileSync(good, csv(header, 'BU05180101,2024Q1,100,1,2,3,4', 'BU05180102,2024Q1,100,1,2,3,4'))
+  // a lettered CBS code (Amsterdam since 2023) beside numbered ones
+  writeFileSync(
+    good,
+    csv(
+      header,
+      'BU05180101,2024Q1,100,1,2,3,4',
+      'BU05180102,2024Q1,100,1,2,3,4',
+      'BU0363AF09,2024Q1,100,1,2,3,4',
+    ),
+  )
   writeFileSync(bad, csv(header, 'BU05180101,2024Q1,100,1,2,3,4', 'BU05180102,2024Q1,10,1,2,3,40'))
 
   t.test('when a file has a bad row, then it prints the row errors and exits 1', async (t) => {
@@ -55,8 +64,29 @@ t.test('aanwas import', async (t) => {
   t.test('when the file is good, then it prints the summary and exits 0', async (t) => {
     const result = await run(['import', good], env)
     t.equal(result.code, 0, result.stderr)
-    t.match(JSON.parse(result.stdout), { rows: 2, inserted: 2 })
+    t.match(JSON.parse(result.stdout), { rows: 3, inserted: 3 })
   })
+
+  t.test(
+    'when a KWB-style table in Windows-1252 is imported with --columns kwb --charset, then it is stored',
+    async (t) => {
+      const kwb = join(dataDir, 'kwb.csv')
+      const text =
+        'Codering_3;WijkenEnBuurten;Perioden;Jongeren13Tot18Jaar;VoortijdigSchoolverlaters;' +
+        'JongerenMetHaltRegistratie;JongerenMetOudersMetProblematischeSchulden;JongeVerdachtenDrugsdelicten\n' +
+        'BU0363AF09  ;Buurt Zuidoever ë;2024KW02;100;1;2;3;4\n'
+      writeFileSync(kwb, Buffer.from(text, 'latin1'))
+      const plain = await run(['import', kwb], env)
+      t.equal(plain.code, 1, 'without the mapping the headers are unknown')
+      const mapped = await run(
+        ['import', kwb, '--columns', 'kwb', '--charset', 'windows-1252'],
+        env,
+      )
+      t.equal(mapped.code, 0, mapped.stderr)
+      t.match(JSON.parse(mapped.stdout), { rows: 1, inserted: 1 })
+      t.equal((await run(['import', kwb, '--columns', '{"x":"nope"}'], env)).code, 2)
+    },
+  )
 
   t.test('when the file does not exist or the command is unknown, then exit 2', async (t) => {
     t.equal((await run(['import', join(dataDir, 'missing.csv')], env)).code, 2)
@@ -97,6 +127,25 @@ t.test('aanwas import-geo, keys create and demo', async (t) => {
       const result = await run(['import-geo', wijken], env)
       t.equal(result.code, 0, result.stderr)
       t.same(JSON.parse(result.stdout), { features: 44, inserted: 44, updated: 0 })
+    },
+  )
+
+  const haaglanden = join(sharedDir, 'geo', 'haaglanden_buurten_2015.geojson')
+  t.test(
+    'when a file has collapsed features, then it is refused unless --skip-invalid lists them',
+    async (t) => {
+      const refused = await run(['import-geo', haaglanden], env)
+      t.equal(refused.code, 1, refused.stderr)
+      t.match(refused.stderr, /skip_invalid|--skip-invalid/)
+      const skipped = await run(['import-geo', haaglanden, '--skip-invalid'], env)
+      t.equal(skipped.code, 0, skipped.stderr)
+      const summary = JSON.parse(skipped.stdout)
+      t.ok(summary.features > 0, `${summary.features} features stored`)
+      t.ok(summary.skipped.length > 0, `${summary.skipped.length} left out`)
+      t.ok(
+        summary.skipped.every((entry: { rule: string }) => typeof entry.rule === 'string'),
+        'each with its rule',
+      )
     },
   )
 

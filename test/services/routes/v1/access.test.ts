@@ -117,6 +117,24 @@ const routes: RouteCase[] = [
     scopedTo: 'GM0518',
   },
 
+  {
+    name: 'upload area links',
+    pattern: 'POST /v1/area-links',
+    url: '/v1/area-links',
+    minimumRole: 'admin',
+    // Weesp into Amsterdam: links change no case's data (reads are not bridged through them)
+    payload: () => [
+      { from_year: 2022, from_code: 'GM0457', to_year: 2023, to_code: 'GM0363', weight: 1 },
+    ],
+  },
+  {
+    // links between divisions are public geography, not data of a municipality
+    name: 'list area links',
+    pattern: 'GET /v1/area-links',
+    url: '/v1/area-links?code=GM0363',
+    minimumRole: 'viewer',
+  },
+
   // ---- areas, snapshots, trends
   {
     name: 'list areas of a municipality',

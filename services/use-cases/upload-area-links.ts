@@ -1,0 +1,95 @@
+import type { Knex } from 'knex'
+import { AppError } from '../errors.js'
+import {
+  areaLinkRecordsFromCsv,
+  validateAreaLinks,
+  type AreaLinkRowError,
+} from '../ingest/area-link-validator.js'
+import type { AreaLinksRepository } from '../repositories/area-links-repository.js'
+import type { SnapshotsRepository } from '../repositories/snapshots-repository.js'
+import type { DataEvents } from './data-events.js'
+
+/**
+ * `POST /v1/area-links` as a story (issue 16): read the rows (CSV text or a JSON array), check
+ * every rule on every row (services/ingest/area-link-validator.ts), then in one transaction
+ * replace the links of the areas given and move the data version — series bridged through the
+ * links change, so answers cached under the old version must not be served — and tell the
+ * listeners. A rejected upload stores nothing and lists every row error.
+ */
+
+export interface UploadAreaLinksDependencies {
+  knex: Knex
+  areaLinksRepository: AreaLinksRepository
+  snapshotsRepository: SnapshotsRepository
+  dataEvents: DataEvents
+}
+
+export type AreaLinksBody = { format: 'csv'; text: string } | { format: 'json'; body: unknown }
+
+export interface AreaLinksSummary {
+  stored: number
+  /** earlier links of the same areas that these replaced */
+  replaced: number
+  /** (from_year, from_code) areas the upload gave links for */
+  areas: number
+}
+
+function rejected(total: number, errors: AreaLinkRowError[]): AppError {
+  return new AppError(
+    422,
+    'invalid_rows',
+    `${total} error(s) in the area links; nothing was stored`,
+    { total, errors },
+  )
+}
+
+export async function uploadAreaLinks(
+  dependencies: UploadAreaLinksDependencies,
+  body: AreaLinksBody,
+  caller: { keyId: string | null },
+): Promise<AreaLinksSummary> {
+  let records: Record<string, unknown>[]
+  let firstRow: number
+  if (body.format === 'csv') {
+    const read = areaLinkRecordsFromCsv(body.text)
+    if ('problem' in read) throw rejected(1, [{ row: 1, column: null, message: read.problem }])
+    records = read.records
+    firstRow = 2
+  } else {
+    if (!Array.isArray(body.body)) {
+      throw rejected(1, [
+        { row: 1, column: null, message: 'the body must be a JSON array of link objects' },
+      ])
+    }
+    const notObjects = body.body.flatMap((element, index) =>
+      element === null || typeof element !== 'object' || Array.isArray(element)
+        ? [{ row: index + 1, column: null, message: 'each element must be a link object' }]
+        : [],
+    )
+    if (notObjects.length > 0) throw rejected(notObjects.length, notObjects.slice(0, 100))
+    records = body.body as Record<string, unknown>[]
+    firstRow = 1
+  }
+  const validation = validateAreaLinks(records, firstRow)
+  if (!validation.ok) throw rejected(validation.total, validation.errors)
+
+  const { links } = validation
+  const result = await dependencies.knex.transaction(async (trx) => {
+    const stored = await dependencies.areaLinksRepository.replaceFor(
+      links,
+      'upload',
+      caller.keyId,
+      trx,
+    )
+    await dependencies.snapshotsRepository.moveDataVersion(trx)
+    return stored
+  })
+  await dependencies.dataEvents.emit('area-links-changed', {
+    keyId: caller.keyId,
+    stored: result.stored,
+  })
+  return {
+    ...result,
+    areas: new Set(links.map((link) => `${link.from_year}|${link.from_code}`)).size,
+  }
+}
