@@ -17,8 +17,8 @@ import {
  * from `COPY … TO STDOUT`, on the embedded engine they come as one aggregated text value of the
  * same format (services/repositories/snapshots-repository.ts `currentPanel`).
  *
- * The rows of an area under another code (a later geography, issue 16) would be mapped here, in
- * {@link PanelBuilder.add}, before they are placed: the builder knows the area by position only.
+ * Rows of an area under another code (a later CBS division, issue 16) are carried into a target
+ * division after the panel is built, by services/db/panel-bridge.ts.
  */
 export interface PanelArea {
   area_code: string
