@@ -12,6 +12,7 @@ import { importGeometries } from '../services/use-cases/import-geometries.js'
 import { columnMapping } from '../services/ingest/column-profiles.js'
 import { uploadCharsets, type UploadCharset } from '../services/ingest/upload-records.js'
 import { loadDemoData } from '../services/demo/load-demo.js'
+import { removeDemo } from '../services/use-cases/remove-demo.js'
 
 /**
  * The `aanwas` command line (DESIGN.md §2). Exit codes: 0 success, 1 rejected input (with the
@@ -344,15 +345,27 @@ program
 
 program
   .command('demo')
-  .description('load the demo data set (only into an empty database unless --force)')
-  .option('--force', 'load even when the database holds data')
-  .action(async (options: { force?: boolean }) => {
+  .description(
+    'load the demo data set (only into an empty database unless --force), or take it out again with --remove',
+  )
+  .option('--force', 'load even when the database holds data (or a demo was removed before)')
+  .option(
+    '--remove',
+    "remove the demo: its snapshots, the areas and boundaries only it created, its intervention, alert rules and model runs (a user's rows stay)",
+  )
+  .action(async (options: { force?: boolean; remove?: boolean }) => {
+    if (options.force && options.remove)
+      throw new CliExit(exitCodes.usage, '--force and --remove exclude each other')
     if (useService())
       throw new CliExit(
         exitCodes.usage,
-        'demo loads into a database: unset AANWAS_URL and stop the service first',
+        'demo works on a database: unset AANWAS_URL and stop the service first',
       )
-    const summary = await withLocalApp((app) => loadDemoData(app, { force: options.force }))
+    const summary = await withLocalApp<object>((app) =>
+      options.remove
+        ? removeDemo(app, { keyId: null })
+        : loadDemoData(app, { force: options.force }),
+    )
     process.stdout.write(`${JSON.stringify(summary)}\n`)
   })
 

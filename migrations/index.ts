@@ -13,6 +13,7 @@ import * as modelRunsViewerInputs from './20261202000100_model_runs_viewer_input
 import * as apiKeysExpiry from './20261202000200_api_keys_expiry.js'
 import * as dataVersion from './20261202000300_data_version.js'
 import * as areaLinks from './20261202000400_area_links.js'
+import * as demoMarks from './20261202000500_demo_marks.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -39,6 +40,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261202000200_api_keys_expiry', apiKeysExpiry],
   ['20261202000300_data_version', dataVersion],
   ['20261202000400_area_links', areaLinks],
+  ['20261202000500_demo_marks', demoMarks],
 ]
 
 export const migrationSource: Knex.MigrationSource<string> = {

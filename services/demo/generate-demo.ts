@@ -1,29 +1,32 @@
 /**
- * The demo data set: a seeded, deterministic generator (same output on every machine, fixed
- * quarters 2015Q1–2024Q4, never relative to today). Real CBS municipality codes and names, but
- * generated districts and neighbourhoods: district numbers from 90 upward, which CBS does not use
- * for these municipalities, so demo codes cannot collide with real ones. Boundaries are generated
- * hexagons around each municipality's real location. Counts are small and plausible; a few
- * neighbourhoods get a rising trend in the last two years so the trend and alert pages have
- * something to show. Every value is synthetic and labelled as demo data.
+ * The demo data set (issue 16): Den Haag (GM0518) on its real CBS division of 2015, 44 wijken and
+ * 114 buurten with their real codes, names and boundaries (`geo/`, Bron: CBS/Kadaster, CC BY 4.0),
+ * and synthetic quarterly counts on them from a seeded, deterministic generator (same output on
+ * every machine, fixed quarters 2015Q1–2024Q4, never relative to today). Each buurt's youth
+ * population is sized from its real 2015 inhabitants and age bands; the counts are small and
+ * plausible, a few buurten get a rising trend in the last two years so the trend and alert pages
+ * have something to show, and six get the demo intervention. Every count is synthetic and the
+ * demo's rows are marked as such (their own upload batch), so `aanwas demo --remove` takes them out.
  */
+import { readFileSync } from 'node:fs'
 import type { SnapshotFixtureRow } from './demo-types.js'
 import { baseColumn, outcomeColumn, predictors } from '../../models/vocabulary/indicators.js'
 import { mulberry32 as seededRandom } from '../../models/stats/seeded-random.js'
 
-export interface DemoMunicipality {
-  code: string
-  name: string
-  longitude: number
-  latitude: number
-  districts: number
-}
+/** The demo's municipality: Den Haag, as CBS names it. */
+export const demoMunicipality = { code: 'GM0518', name: "'s-Gravenhage" } as const
 
-export const demoMunicipalities: readonly DemoMunicipality[] = [
-  { code: 'GM0518', name: "'s-Gravenhage", longitude: 4.3, latitude: 52.07, districts: 4 },
-  { code: 'GM0599', name: 'Rotterdam', longitude: 4.47, latitude: 51.92, districts: 4 },
-  { code: 'GM0363', name: 'Amsterdam', longitude: 4.9, latitude: 52.37, districts: 4 },
-  { code: 'GM0344', name: 'Utrecht', longitude: 5.12, latitude: 52.09, districts: 3 },
+/**
+ * The demo intervention's buurten ('Preventie met gezag' from 2022): the three of Schildersbuurt
+ * and the three of Transvaalkwartier, real codes in the bundled division.
+ */
+export const demoInterventionAreas: readonly string[] = [
+  'BU05182915',
+  'BU05182916',
+  'BU05182917',
+  'BU05183032',
+  'BU05183033',
+  'BU05183034',
 ]
 
 export const demoFirstYear = 2015
@@ -75,114 +78,118 @@ const simulation = predictors.map((entry, index) => ({
 /** The outcome's log-odds before the predictors, the area effect, the season and the rise. */
 const outcomeIntercept = -6.1
 
-/** A pointy-top hexagon around a centre, in lon/lat (longitude stretched for latitude ~52°). */
-function hexagon(longitude: number, latitude: number, radius: number): number[][] {
-  const ring: number[][] = []
-  for (let corner = 0; corner < 6; corner += 1) {
-    const angle = (Math.PI / 180) * (60 * corner - 30)
-    ring.push([
-      Number((longitude + (radius * Math.cos(angle)) / 0.62).toFixed(6)),
-      Number((latitude + radius * Math.sin(angle)).toFixed(6)),
-    ])
-  }
-  ring.push(ring[0])
-  return ring
-}
-
-/** Axial hex coordinates spiralling out from the centre, enough for `count` cells. */
-function hexSpiral(count: number): Array<[number, number]> {
-  const cells: Array<[number, number]> = [[0, 0]]
-  const directions: Array<[number, number]> = [
-    [1, 0],
-    [1, -1],
-    [0, -1],
-    [-1, 0],
-    [-1, 1],
-    [0, 1],
-  ]
-  for (let ring = 1; cells.length < count; ring += 1) {
-    let q = -ring
-    let r = ring
-    for (const [dq, dr] of directions) {
-      for (let step = 0; step < ring && cells.length < count; step += 1) {
-        cells.push([q, r])
-        q += dq
-        r += dr
-      }
-    }
-  }
-  return cells
-}
-
 export interface DemoNeighbourhood {
   code: string
   name: string
+  /** The wijk it lies in (its CBS parent). */
+  district: string
+  /** Estimated residents aged 13 to 18 in 2015; below {@link minimumYouth} no rows are drawn. */
+  youth: number
   rising: boolean
-  geometry: { type: 'Polygon'; coordinates: number[][][] }
+  geometry: DemoGeometry
+}
+
+export interface DemoDistrict {
+  code: string
+  name: string
+  geometry: DemoGeometry
+}
+
+export interface DemoGeometry {
+  type: string
+  coordinates: unknown
 }
 
 export interface DemoDataSet {
+  municipality: { code: string; name: string }
+  districts: DemoDistrict[]
   neighbourhoods: DemoNeighbourhood[]
-  districts: Array<{ code: string; name: string }>
   snapshots: SnapshotFixtureRow[]
 }
 
-const neighbourhoodNames = [
-  'Centrum',
-  'Oost',
-  'West',
-  'Noord',
-  'Zuid',
-  'Havenkwartier',
-  'Parkbuurt',
-  'Stationsbuurt',
-  'Molenwijk',
-  'Kerkbuurt',
-]
+/** The two bundled files as read: CBS property names, WGS84 lon/lat. */
+export interface DemoGeography {
+  buurten: GeoFeatureCollection
+  wijken: GeoFeatureCollection
+}
 
-export function generateDemoData(seed = 20151): DemoDataSet {
+interface GeoFeatureCollection {
+  type: 'FeatureCollection'
+  features: Array<{ type: 'Feature'; properties: Record<string, unknown>; geometry: DemoGeometry }>
+}
+
+const geographyFiles = {
+  buurten: new URL('./geo/denhaag_GM0518_buurten_2015.geojson', import.meta.url),
+  wijken: new URL('./geo/denhaag_GM0518_wijken_2015.geojson', import.meta.url),
+}
+
+/** Reads the bundled Den Haag boundaries (about 140 KB; see geo/README.md for their source). */
+export function readDemoGeography(): DemoGeography {
+  return {
+    buurten: JSON.parse(readFileSync(geographyFiles.buurten, 'utf8')) as GeoFeatureCollection,
+    wijken: JSON.parse(readFileSync(geographyFiles.wijken, 'utf8')) as GeoFeatureCollection,
+  }
+}
+
+/**
+ * Buurten with fewer young residents than this get no rows: a handful of young people cannot be
+ * published (CBS would suppress them too); they stay on the map as "no data".
+ */
+export const minimumYouth = 20
+
+/** How many buurten get the planted rise from 2023 on (alerts fire on them). */
+const risingCount = 4
+const risingMinimumYouth = 200
+
+/**
+ * Residents aged 13 to 18 from the 2015 key figures: two of the fifteen years of the 0–14 band
+ * and four of the ten years of the 15–24 band, assuming ages spread evenly within a band. A
+ * suppressed figure (negative in CBS's 2015 files) gives 0.
+ */
+function youthOf(properties: Record<string, unknown>): number {
+  const inhabitants = Number(properties.AANT_INW)
+  const children = Number(properties.P_00_14_JR)
+  const youngAdults = Number(properties.P_15_24_JR)
+  if (!(inhabitants > 0 && children >= 0 && youngAdults >= 0)) return 0
+  return Math.round((inhabitants * ((children * 2) / 15 + (youngAdults * 4) / 10)) / 100)
+}
+
+/**
+ * The demo data set on the given geography (the bundled files by default). Deterministic: the
+ * same seed gives the same rows, in the files' order of buurten.
+ */
+export function generateDemoData(
+  seed = 20151,
+  geography: DemoGeography = readDemoGeography(),
+): DemoDataSet {
   const random = seededRandom(seed)
-  const neighbourhoods: DemoNeighbourhood[] = []
-  const districts: Array<{ code: string; name: string }> = []
+  const text = (value: unknown) => String(value ?? '').trim()
+  const districts: DemoDistrict[] = geography.wijken.features.map((feature) => ({
+    code: text(feature.properties.WK_CODE),
+    name: text(feature.properties.WK_NAAM),
+    geometry: feature.geometry,
+  }))
+  const neighbourhoods: DemoNeighbourhood[] = geography.buurten.features.map((feature) => ({
+    code: text(feature.properties.BU_CODE),
+    name: text(feature.properties.BU_NAAM),
+    district: text(feature.properties.WK_CODE),
+    youth: youthOf(feature.properties),
+    rising: false,
+    geometry: feature.geometry,
+  }))
+  const published = neighbourhoods.filter((area) => area.youth >= minimumYouth)
+  // A few buurten outside the intervention start rising in 2023 (a seeded pick), among those
+  // with enough young residents for the rise to stand out from the noise and fire alerts.
+  const candidates = published.filter(
+    (area) => area.youth >= risingMinimumYouth && !demoInterventionAreas.includes(area.code),
+  )
+  for (let picked = 0; picked < risingCount && candidates.length > 0; picked += 1) {
+    const [area] = candidates.splice(Math.floor(random() * candidates.length), 1)
+    area.rising = true
+  }
+
   const snapshots: SnapshotFixtureRow[] = []
-  const hexRadius = 0.0045
-
-  for (const municipality of demoMunicipalities) {
-    const digits = municipality.code.slice(2)
-    const plan: Array<{ district: string; index: number }> = []
-    for (let district = 0; district < municipality.districts; district += 1) {
-      const districtNumber = String(90 + district)
-      districts.push({ code: `WK${digits}${districtNumber}`, name: `Demo wijk ${districtNumber}` })
-      const size = 5 + Math.floor(random() * 4)
-      for (let index = 1; index <= size; index += 1) plan.push({ district: districtNumber, index })
-    }
-    const cells = hexSpiral(plan.length)
-    plan.forEach(({ district, index }, position) => {
-      const [q, r] = cells[position]
-      const longitude = municipality.longitude + (hexRadius * Math.sqrt(3) * (q + r / 2)) / 0.62
-      const latitude = municipality.latitude + hexRadius * 1.5 * r
-      const code = `BU${digits}${district}${String(index).padStart(2, '0')}`
-      neighbourhoods.push({
-        code,
-        name: `${neighbourhoodNames[(index - 1) % neighbourhoodNames.length]} ${district}-${index} (demo)`,
-        rising: false,
-        geometry: {
-          type: 'Polygon',
-          coordinates: [hexagon(longitude, latitude, hexRadius * 0.98)],
-        },
-      })
-    })
-  }
-  // Three neighbourhoods per municipality start rising in 2023.
-  for (const municipality of demoMunicipalities) {
-    const own = neighbourhoods.filter((area) =>
-      area.code.startsWith(`BU${municipality.code.slice(2)}`),
-    )
-    for (let pick = 0; pick < 3; pick += 1) own[Math.floor(random() * own.length)].rising = true
-  }
-
-  for (const area of neighbourhoods) {
-    const population = 80 + Math.floor(random() * 500)
+  for (const area of published) {
     const rates = simulation.map(
       (predictor) => predictor.rateFrom + random() * predictor.rateSpread,
     )
@@ -191,9 +198,10 @@ export function generateDemoData(seed = 20151): DemoDataSet {
     for (let year = demoFirstYear; year <= demoLastYear; year += 1) {
       for (let quarter = 1; quarter <= 4; quarter += 1, quarterIndex += 1) {
         const rise = area.rising && year >= 2023 ? (quarterIndex - 31) * 0.09 : 0
+        // Slow growth and a little noise around the buurt's 2015 youth population.
         const youth = Math.max(
-          20,
-          Math.round(population * (1 + 0.004 * quarterIndex) + (random() - 0.5) * 10),
+          minimumYouth,
+          Math.round(area.youth * (1 + 0.004 * quarterIndex) + (random() - 0.5) * 10),
         )
         const row = {
           area_code: area.code,
@@ -214,5 +222,5 @@ export function generateDemoData(seed = 20151): DemoDataSet {
       }
     }
   }
-  return { neighbourhoods, districts, snapshots }
+  return { municipality: { ...demoMunicipality }, districts, neighbourhoods, snapshots }
 }

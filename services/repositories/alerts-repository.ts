@@ -128,6 +128,20 @@ export function createAlertsRepository(knex: Knex) {
       return (await trx('alert_rules').where({ id }).delete().returning('id')).length > 0
     },
 
+    /** Deletes the alert rules these keys created, and their alerts (cascade); counts both. */
+    async removeRulesCreatedBy(
+      keyIds: readonly string[],
+      trx: Knex.Transaction,
+    ): Promise<{ rules: number; alerts: number }> {
+      if (keyIds.length === 0) return { rules: 0, alerts: 0 }
+      const rules = trx('alert_rules').whereIn('created_by', keyIds as string[])
+      const [{ total }] = await trx('alerts')
+        .whereIn('rule_id', rules.clone().select('id'))
+        .count<{ total: number }[]>({ total: '*' })
+      const removed = (await rules.delete().returning('id')) as unknown[]
+      return { rules: removed.length, alerts: Number(total) }
+    },
+
     // ------------------------------------------------------------------ alerts
 
     /** Serialises evaluations across instances until the transaction ends (PostgreSQL only). */

@@ -64,6 +64,73 @@ export function createAreasRepository(knex: Knex) {
       }
     },
 
+    /** Which of these codes are stored already (the demo marks only the areas it creates). */
+    async existingCodes(
+      codes: readonly string[],
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<Set<string>> {
+      const found = new Set<string>()
+      for (let start = 0; start < codes.length; start += 1000) {
+        const rows = (await trx('areas')
+          .whereIn('area_code', codes.slice(start, start + 1000) as string[])
+          .pluck('area_code')) as string[]
+        for (const code of rows) found.add(code)
+      }
+      return found
+    },
+
+    /** Marks areas as created by the demo (issue 16), so `aanwas demo --remove` may delete them. */
+    async markDemo(codes: readonly string[], trx: Knex | Knex.Transaction = knex): Promise<void> {
+      for (let start = 0; start < codes.length; start += 1000) {
+        await trx('areas')
+          .whereIn('area_code', codes.slice(start, start + 1000) as string[])
+          .update({ demo: true })
+      }
+    },
+
+    /**
+     * Deletes the areas the demo created that nothing else uses any more: no snapshot revision,
+     * no intervention, no link between divisions, no boundary a user stored, no child area left.
+     * Children go first (neighbourhoods, then districts, then municipalities), so a district
+     * whose neighbourhoods all went goes too. Their demo boundaries go with them (cascade).
+     */
+    async removeUnusedDemoAreas(trx: Knex.Transaction): Promise<number> {
+      let removed = 0
+      for (const level of ['neighbourhood', 'district', 'municipality'] as const) {
+        const deleted = await trx('areas as a')
+          .where({ 'a.demo': true, 'a.level': level })
+          .whereNotExists((used) =>
+            used.select(trx.raw('1')).from('snapshots as s').whereRaw('s.area_code = a.area_code'),
+          )
+          .whereNotExists((used) =>
+            used
+              .select(trx.raw('1'))
+              .from('intervention_areas as i')
+              .whereRaw('i.area_code = a.area_code'),
+          )
+          .whereNotExists((used) =>
+            used
+              .select(trx.raw('1'))
+              .from('area_links as l')
+              .whereRaw('l.from_code = a.area_code OR l.to_code = a.area_code'),
+          )
+          .whereNotExists((used) =>
+            used
+              .select(trx.raw('1'))
+              .from('area_geometries as g')
+              .whereRaw('g.area_code = a.area_code')
+              .whereRaw('g.demo_written_at IS DISTINCT FROM g.updated_at'),
+          )
+          .whereNotExists((used) =>
+            used.select(trx.raw('1')).from('areas as c').whereRaw('c.parent_code = a.area_code'),
+          )
+          .delete()
+          .returning('a.area_code')
+        removed += (deleted as unknown[]).length
+      }
+      return removed
+    },
+
     async find(code: string, trx: Knex | Knex.Transaction = knex): Promise<AreaRow | undefined> {
       return (await trx('areas').select(areaSelect).where({ area_code: code }).first()) as
         AreaRow | undefined

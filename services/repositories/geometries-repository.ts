@@ -38,6 +38,40 @@ export function createGeometriesRepository(knex: Knex) {
       return { inserted: codes.length - updated, updated }
     },
 
+    /**
+     * The codes among these whose boundary is not the demo's (a user stored it, or replaced the
+     * demo's): the demo never overwrites them.
+     */
+    async userOwnedCodes(
+      codes: readonly string[],
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<Set<string>> {
+      const rows = (await trx('area_geometries')
+        .whereIn('area_code', codes as string[])
+        .whereRaw('demo_written_at IS DISTINCT FROM updated_at')
+        .pluck('area_code')) as string[]
+      return new Set(rows)
+    },
+
+    /**
+     * Marks the boundaries the demo just wrote as the demo's: they keep the `updated_at` it
+     * wrote, which any later replacement changes.
+     */
+    async markDemo(codes: readonly string[], trx: Knex | Knex.Transaction = knex): Promise<void> {
+      await trx('area_geometries')
+        .whereIn('area_code', codes as string[])
+        .update({ demo_written_at: trx.ref('updated_at') })
+    },
+
+    /** Deletes the boundaries the demo wrote that nobody replaced since. */
+    async removeDemo(trx: Knex.Transaction): Promise<number> {
+      const removed = await trx('area_geometries')
+        .whereRaw('demo_written_at = updated_at')
+        .delete()
+        .returning('area_code')
+      return (removed as unknown[]).length
+    },
+
     async list(
       filter: { municipality?: string; level?: AreaLevel },
       trx: Knex | Knex.Transaction = knex,

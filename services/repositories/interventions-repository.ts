@@ -134,6 +134,16 @@ export function createInterventionsRepository(knex: Knex) {
       return removed.length > 0
     },
 
+    /** Deletes the interventions these keys created (their areas and cached effects go along). */
+    async removeCreatedBy(keyIds: readonly string[], trx: Knex.Transaction): Promise<number> {
+      if (keyIds.length === 0) return 0
+      const removed = await trx('interventions')
+        .whereIn('created_by', keyIds as string[])
+        .delete()
+        .returning('id')
+      return (removed as unknown[]).length
+    },
+
     /** Every area code that is treated by some intervention (never-treated areas are the rest). */
     async treatedAreaCodes(trx: Knex | Knex.Transaction = knex): Promise<Set<string>> {
       const rows = (await trx('intervention_areas').distinct('area_code')) as {

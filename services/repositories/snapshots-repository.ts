@@ -1,9 +1,10 @@
 /*
- * Why one file of about 480 lines (issue 15 asks a reason above 400): it is the one owner of every
+ * Why one file of about 590 lines (issue 15 asks a reason above 400): it is the one owner of every
  * query on `snapshots`, `upload_batches`, `data_version` and the upload's staging table — staging
  * on both engines (COPY on PostgreSQL, batched inserts on PGlite), the merge into revisions, the
- * data version, the panel reader and the history and sibling reads. Split, the queries on one
- * table would live apart again.
+ * data version, the panel reader, the history and sibling reads, and the demo's marks and their
+ * removal. Split, the queries on one table would live apart again. At 600 lines the demo's
+ * queries move to a repository of their own.
  */
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -258,6 +259,101 @@ export function createSnapshotsRepository(knex: Knex, engine: DatabaseEngine) {
     /** Whether no snapshot has been stored yet (the demo loads only into an empty database). */
     async isEmpty(trx: Knex | Knex.Transaction = knex): Promise<boolean> {
       return (await trx('snapshots').first('id')) === undefined
+    },
+
+    /** Marks an upload batch as the demo's (issue 16): `aanwas demo --remove` finds it by this. */
+    async markDemoBatch(batchId: string, trx: Knex | Knex.Transaction = knex): Promise<void> {
+      await trx('upload_batches').where({ id: batchId }).update({ demo: true })
+    },
+
+    /** Whether a demo was loaded and removed again (then the demo does not load on its own). */
+    async demoWasRemoved(trx: Knex | Knex.Transaction = knex): Promise<boolean> {
+      return (
+        (await trx('upload_batches')
+          .where({ demo: true })
+          .whereNotNull('demo_removed_at')
+          .first('id')) !== undefined
+      )
+    },
+
+    /**
+     * The demo batches not removed yet, with the demo loader's key of each (the key that also
+     * created the demo's intervention, alert rules and model run), and the municipalities their
+     * rows lie in.
+     */
+    async demoBatches(
+      trx: Knex | Knex.Transaction = knex,
+    ): Promise<{ batchIds: string[]; keyIds: string[]; municipalities: string[] }> {
+      const batches = (await trx('upload_batches')
+        .where({ demo: true })
+        .whereNull('demo_removed_at')
+        .orderBy('created_at')
+        .select('id', 'key_id')) as { id: string; key_id: string | null }[]
+      const batchIds = batches.map((batch) => batch.id)
+      const municipalities =
+        batchIds.length === 0
+          ? []
+          : (
+              (await trx('snapshots')
+                .whereIn('batch_id', batchIds)
+                .distinct(trx.raw(`'GM' || substr(area_code, 3, 4) AS code`))) as { code: string }[]
+            ).map((row) => row.code)
+      const keyIds = [...new Set(batches.flatMap((batch) => (batch.key_id ? [batch.key_id] : [])))]
+      return { batchIds, keyIds, municipalities: municipalities.sort() }
+    },
+
+    /**
+     * Removes every revision the demo batches stored and keeps the batches as removed. A user's
+     * row stays as it is: one that revised a demo row is current already; one that a demo row
+     * revised (a forced demo over user data) gets back the validity the demo took over, up to
+     * the row that followed the demo's (or current again when the demo's row was the last).
+     * Revisions meet exactly: an upload closes a row at the same `now()` its new row starts.
+     */
+    async removeDemoRows(
+      batchIds: readonly string[],
+      trx: Knex.Transaction,
+    ): Promise<{ removed: number; restored: number }> {
+      if (batchIds.length === 0) return { removed: 0, restored: 0 }
+      const ids = batchIds as string[]
+      const placeholders = ids.map(() => '?').join(', ')
+      const demoRows = trx('snapshots').whereIn('batch_id', ids)
+      // A user row closed by a demo row that was itself closed later takes over its end; repeated
+      // until no such row is left (a chain of demo rows after one user row is one step each).
+      for (;;) {
+        const extended = await trx.raw(
+          `WITH extended AS (
+             UPDATE snapshots p SET valid_to = d.valid_to
+             FROM snapshots d
+             WHERE d.batch_id IN (${placeholders}) AND p.batch_id NOT IN (${placeholders})
+               AND d.area_code = p.area_code AND d.period = p.period
+               AND d.valid_from = p.valid_to AND d.valid_to IS NOT NULL
+             RETURNING 1
+           ) SELECT count(*)::int AS n FROM extended`,
+          [...ids, ...ids],
+        )
+        if ((extended.rows[0].n as number) === 0) break
+      }
+      // Those closed by a current demo row become current once it is gone (the unique index on
+      // current rows forbids reopening them first).
+      const reopen = (await trx('snapshots as p')
+        .join('snapshots as d', function joinDemo() {
+          this.on('d.area_code', 'p.area_code')
+            .andOn('d.period', 'p.period')
+            .andOn('d.valid_from', 'p.valid_to')
+        })
+        .whereIn('d.batch_id', ids)
+        .whereNull('d.valid_to')
+        .whereNotIn('p.batch_id', ids)
+        .pluck('p.id')) as Array<string | number>
+      // counted by RETURNING: the embedded engine's driver answers a delete with no row count
+      const removed = ((await demoRows.delete().returning('id')) as unknown[]).length
+      for (let start = 0; start < reopen.length; start += 1000) {
+        await trx('snapshots')
+          .whereIn('id', reopen.slice(start, start + 1000))
+          .update({ valid_to: null })
+      }
+      await trx('upload_batches').whereIn('id', ids).update({ demo_removed_at: trx.fn.now() })
+      return { removed, restored: reopen.length }
     },
 
     /**

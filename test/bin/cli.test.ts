@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { existsSync } from 'node:fs'
 import { freshDataDir, sharedDir, testAdminKey } from '../helper.js'
 import { csv } from '../support/snapshot-fixtures.js'
+import { generateDemoData } from '../../services/demo/generate-demo.js'
 
 const cli = fileURLToPath(new URL('../../bin/aanwas.js', import.meta.url))
 
@@ -167,9 +168,41 @@ t.test('aanwas import-geo, keys create and demo', async (t) => {
     async (t) => {
       const first = await run(['demo'], env)
       t.equal(first.code, 0, first.stderr)
-      t.match(JSON.parse(first.stdout), { loaded: true, neighbourhoods: 96, snapshots: 3840 })
+      t.match(JSON.parse(first.stdout), {
+        loaded: true,
+        neighbourhoods: 114,
+        snapshots: generateDemoData().snapshots.length,
+      })
       const second = await run(['demo'], env)
-      t.match(JSON.parse(second.stdout), { loaded: false })
+      t.match(JSON.parse(second.stdout), { loaded: false, reason: 'not_empty' })
+    },
+  )
+
+  t.test(
+    'when demo --remove is run, then the demo goes and the areas and boundaries imported before it stay',
+    async (t) => {
+      t.equal((await run(['demo', '--remove', '--force'], env)).code, 2, 'a usage error')
+      const removed = await run(['demo', '--remove'], env)
+      t.equal(removed.code, 0, removed.stderr)
+      // Den Haag's wijken and buurten were imported above (import-geo), before the demo: they
+      // are the user's, so no area and no boundary is removed with the demo.
+      t.same(JSON.parse(removed.stdout), {
+        removed: true,
+        snapshots: generateDemoData().snapshots.length,
+        restored: 0,
+        areas: 0,
+        boundaries: 0,
+        interventions: 1,
+        alert_rules: 4,
+        alerts: JSON.parse(removed.stdout).alerts,
+        model_runs: 1,
+      })
+      t.ok(JSON.parse(removed.stdout).alerts > 0, 'with the alerts of its rules')
+      const again = await run(['demo', '--remove'], env)
+      t.equal(again.code, 0, again.stderr)
+      t.match(JSON.parse(again.stdout), { removed: false, snapshots: 0 })
+      const reload = await run(['demo'], env)
+      t.match(JSON.parse(reload.stdout), { loaded: false, reason: 'removed_before' })
     },
   )
 })

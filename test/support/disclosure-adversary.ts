@@ -1357,8 +1357,16 @@ export class AttackModel {
     return vars.length > 0 ? vars : null
   }
 
-  /** The integers a shown count or population stands for, or null when it says nothing. */
-  classOf(shown: Nullable | undefined, kind: 'count' | 'population'): [number, number] | null {
+  /**
+   * The integers a shown count or population stands for, or null when it says nothing. A shown
+   * count of a cell is at least minCell (else it would be suppressed); a shown sum of rounded
+   * members (`sum`) is not: the rule looks at the rounded sum, so one member of 8 shows as 10.
+   */
+  classOf(
+    shown: Nullable | undefined,
+    kind: 'count' | 'population',
+    sum = false,
+  ): [number, number] | null {
     if (shown === null || shown === undefined || !Number.isInteger(shown)) return null
     const { roundTo, minCell } = this.thresholds
     if (roundTo > 1 && shown % roundTo !== 0) {
@@ -1367,7 +1375,7 @@ export class AttackModel {
     }
     let low = Math.max(0, Math.ceil(shown - roundTo / 2))
     const high = Math.ceil(shown + roundTo / 2) - 1
-    if (kind === 'count') low = Math.max(low, minCell)
+    if (kind === 'count' && !sum) low = Math.max(low, minCell)
     return [low, Math.max(low, high)]
   }
 
@@ -1378,6 +1386,8 @@ export class AttackModel {
     vars: readonly number[] | null,
     shown: Nullable | undefined,
     kind: 'count' | 'population' = 'count',
+    /** the shown value sums rounded members (a district's series), not one shown cell */
+    sum = false,
   ): void {
     if (!vars) return
     if (
@@ -1387,7 +1397,7 @@ export class AttackModel {
       shown < this.thresholds.minCell
     )
       this.note(`count below ${this.thresholds.minCell} shown (${reader})`)
-    const range = this.classOf(shown, kind)
+    const range = this.classOf(shown, kind, sum)
     if (!range) return
     const [low, high] = range
     if (vars.length === 1) {
@@ -1984,7 +1994,14 @@ export const trendReader: Reader<Record<string, AreaTrendJson>> = {
         for (const column of countColumns) {
           const counts = model.cells(epoch, members, [entry.period], column)
           const where = `${code} ${entry.period} ${column}`
-          model.shownSum(aggregate ? reader : 'trend:series', where, counts, entry[column])
+          model.shownSum(
+            aggregate ? reader : 'trend:series',
+            where,
+            counts,
+            entry[column],
+            'count',
+            aggregate,
+          )
           const shownCount = entry[column]
           model.shownRatio(
             aggregate ? reader : 'trend:series',

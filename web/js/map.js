@@ -7,6 +7,9 @@ import { h } from './dom.js'
  * reachable by keyboard (Tab, Enter opens the neighbourhood) and carrying `data-area-code`.
  */
 
+/** The credit CBS's licence asks for, shown in the map's corner. */
+export const boundaryCredit = 'Bron: CBS/Kadaster'
+
 export const missingStyle = { fillColor: '#ffffff', dashArray: null }
 export const suppressedStyle = { fillColor: '#c8c8c8', dashArray: '4 3' }
 
@@ -24,6 +27,9 @@ export function choropleth(target, options) {
     preferCanvas: false,
   })
   map.attributionControl.setPrefix('Leaflet')
+  // The boundaries are CBS's wijk- en buurtkaart (the demo's and any a user loads from CBS or
+  // PDOK), published under CC BY 4.0, which asks for this credit wherever the map is shown.
+  map.attributionControl.addAttribution(boundaryCredit)
   const styleFor = (feature) => ({
     color: '#4a4a4a',
     weight: 1,
