@@ -1,7 +1,9 @@
 /*
- * Why one file of about 420 lines (issue 15 asks a reason above 400): it is the upload contract of
+ * Why one file of about 520 lines (issue 15 asks a reason above 400): it is the upload contract of
  * DESIGN.md §1 in one place — every column's cell rule beside the message a rejected row gets,
- * for CSV and JSON alike. Split, a rule and its message would drift apart.
+ * for CSV and JSON alike, with the column mapping of CBS tables and the messages for their
+ * thousands separators and StatLine periods (issue 16). Split, a rule and its message would
+ * drift apart.
  */
 import {
   formatQuarter,
