@@ -1,40 +1,11 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { runCli as run } from '../support/cli-runner.js'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { existsSync } from 'node:fs'
 import { freshDataDir, sharedDir, testAdminKey } from '../helper.js'
 import { csv } from '../support/snapshot-fixtures.js'
 import { generateDemoData } from '../../services/demo/generate-demo.js'
-
-const cli = fileURLToPath(new URL('../../bin/aanwas.js', import.meta.url))
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: {
-        ...process.env,
-        DATABASE_URL: '',
-        AANWAS_URL: '',
-        AANWAS_API_KEY: '',
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 const header =
   'area_code,period,youth_population,early_school_leavers,halt_registrations,parental_debt,drug_offence_suspects'

@@ -1,8 +1,7 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { runCli } from '../support/cli-runner.js'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { randomUUID } from 'node:crypto'
 import {
   engines,
@@ -27,34 +26,6 @@ import { defaultParams } from '../../monitors/rules/rule-params.js'
  * and queues nothing. Each side starts from a database with one aberration rule; the state is
  * read afterwards through the database alone (no workers that could run anything left queued).
  */
-
-const cli = fileURLToPath(new URL('../../bin/aanwas.js', import.meta.url))
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: {
-        ...process.env,
-        DATABASE_URL: '',
-        AANWAS_URL: '',
-        AANWAS_API_KEY: '',
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 /** One neighbourhood with a spike in its last quarter among eight stable ones (seeds fixed). */
 const spikeArea = 'BU05180101'
