@@ -40,8 +40,9 @@ export function bridgePanel(
   const years = panel.periods.map(yearOf)
   // the shares of an area for each year of the panel's quarters, looked up once per area and
   // year (a national panel has 15,000 areas × 48 quarters but only 12 years)
+  const distinctYears = [...new Set(years)]
   const yearShares = (code: string) =>
-    [...new Set(years)].reduce((byYear, year) => {
+    distinctYears.reduce((byYear, year) => {
       byYear.set(
         year,
         year <= geographyYear

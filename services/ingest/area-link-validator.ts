@@ -1,4 +1,3 @@
-import { parse } from 'csv-parse/sync'
 import type { AreaLink } from '../../models/geography/crosswalk.js'
 import { areaCodeForms } from '../../models/vocabulary/area-codes.js'
 import { areaCodePattern, areaLevel } from '../domain/areas.js'
@@ -6,10 +5,10 @@ import { areaCodePattern, areaLevel } from '../domain/areas.js'
 /**
  * The upload contract of area links (issue 16, `POST /v1/area-links`): rows
  * `from_year, from_code, to_year, to_code, weight` — the share of from_code's counts (in the CBS
- * division of from_year) that belongs to to_code (in the division of to_year). CSV (`,` or `;`,
- * header names case-insensitive, UTF-8 with or without BOM) or a JSON array of objects. Every
- * rule is checked on every row and all errors come back together, numbered as a spreadsheet
- * numbers rows (the header is row 1) or as JSON element index + 1.
+ * division of from_year) that belongs to to_code (in the division of to_year). CSV is read by
+ * the same reader as snapshot uploads (services/ingest/upload-records.ts: `,` or `;`, BOM,
+ * UTF-8 checked, rows numbered as a spreadsheet numbers them); header names are matched without
+ * case. Every rule is checked on every row and all errors come back together.
  */
 export const areaLinkColumns = ['from_year', 'from_code', 'to_year', 'to_code', 'weight'] as const
 
@@ -32,26 +31,6 @@ export type AreaLinkValidation =
 /** At most this many errors are listed; `total` counts them all. */
 const listedErrors = 100
 
-/** The rows of a CSV text as objects keyed by lower-cased header, or a problem with the text. */
-export function areaLinkRecordsFromCsv(
-  text: string,
-): { records: Record<string, unknown>[] } | { problem: string } {
-  const firstLine = text.slice(0, text.indexOf('\n') < 0 ? text.length : text.indexOf('\n'))
-  const delimiter = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ','
-  try {
-    const records = parse(text, {
-      bom: true,
-      delimiter,
-      columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()),
-      skip_empty_lines: true,
-      trim: true,
-    }) as Record<string, unknown>[]
-    return { records }
-  } catch (error) {
-    return { problem: `not a readable CSV: ${(error as Error).message}` }
-  }
-}
-
 function yearOf(value: unknown): number | null {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
   return typeof number === 'number' && Number.isInteger(number) ? number : null
@@ -68,8 +47,7 @@ const shown = (value: unknown) =>
   value === undefined || value === null || value === '' ? 'nothing' : JSON.stringify(value)
 
 /**
- * Validates link records (CSV rows from row 2 under a header, JSON objects from row 1). A whole upload is
- * refused when any row breaks a rule:
+ * Validates link records. A whole upload is refused when any row breaks a rule:
  * - every column present; years whole numbers 1990–2100 with to_year after from_year;
  * - codes CBS area codes of one level (a neighbourhood links to neighbourhoods);
  * - weight a number above 0 and at most 1;
@@ -79,7 +57,10 @@ const shown = (value: unknown) =>
  */
 export function validateAreaLinks(
   records: readonly Record<string, unknown>[],
-  firstRow: number,
+  /** each record's row number (CSV: as a spreadsheet numbers it; JSON: index + 1) */
+  rowNumbers: readonly number[],
+  /** a CSV's header names, lower-cased: a missing column is said once, of row 1 */
+  header?: readonly string[],
 ): AreaLinkValidation {
   const errors: AreaLinkRowError[] = []
   let total = 0
@@ -87,13 +68,9 @@ export function validateAreaLinks(
     total += 1
     if (errors.length < listedErrors) errors.push({ row, column, message })
   }
-  if (records.length === 0) {
-    fail(firstRow, null, 'no links: the upload has no rows')
-    return { ok: false, total, errors }
-  }
-  if (firstRow === 2) {
+  if (header) {
     // CSV: a missing column is said once, of the header, not on every row
-    const missing = areaLinkColumns.filter((column) => !(column in records[0]))
+    const missing = areaLinkColumns.filter((column) => !header.includes(column))
     if (missing.length > 0) {
       fail(
         1,
@@ -103,11 +80,15 @@ export function validateAreaLinks(
       return { ok: false, total, errors }
     }
   }
+  if (records.length === 0) {
+    fail(header ? 2 : 1, null, 'no links: the upload has no rows')
+    return { ok: false, total, errors }
+  }
   const links: AreaLink[] = []
   const rowOfLink: number[] = []
   const seen = new Map<string, number>()
   records.forEach((record, index) => {
-    const row = firstRow + index
+    const row = rowNumbers[index]
     const value = (column: string) => {
       const found = record[column]
       return typeof found === 'string' ? found.trim() : found

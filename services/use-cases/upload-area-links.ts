@@ -1,10 +1,8 @@
 import type { Knex } from 'knex'
 import { AppError } from '../errors.js'
-import {
-  areaLinkRecordsFromCsv,
-  validateAreaLinks,
-  type AreaLinkRowError,
-} from '../ingest/area-link-validator.js'
+import { Readable } from 'node:stream'
+import { validateAreaLinks, type AreaLinkRowError } from '../ingest/area-link-validator.js'
+import { csvUploadRecords } from '../ingest/upload-records.js'
 import type { AreaLinksRepository } from '../repositories/area-links-repository.js'
 import type { SnapshotsRepository } from '../repositories/snapshots-repository.js'
 import type { DataEvents } from './data-events.js'
@@ -24,7 +22,7 @@ export interface UploadAreaLinksDependencies {
   dataEvents: DataEvents
 }
 
-export type AreaLinksBody = { format: 'csv'; text: string } | { format: 'json'; body: unknown }
+export type AreaLinksBody = { format: 'csv'; bytes: Buffer } | { format: 'json'; body: unknown }
 
 export interface AreaLinksSummary {
   stored: number
@@ -48,13 +46,35 @@ export async function uploadAreaLinks(
   body: AreaLinksBody,
   caller: { keyId: string | null },
 ): Promise<AreaLinksSummary> {
-  let records: Record<string, unknown>[]
-  let firstRow: number
+  let records: Record<string, unknown>[] = []
+  let rowNumbers: number[]
+  let header: string[] | undefined
   if (body.format === 'csv') {
-    const read = areaLinkRecordsFromCsv(body.text)
-    if ('problem' in read) throw rejected(1, [{ row: 1, column: null, message: read.problem }])
-    records = read.records
-    firstRow = 2
+    // the snapshot upload's reader: delimiter, BOM, UTF-8 and row numbers as for snapshots
+    rowNumbers = []
+    const unreadable: AreaLinkRowError[] = []
+    for await (const record of csvUploadRecords(Readable.from([body.bytes]))) {
+      if (record.kind === 'header') {
+        header = record.names.map((name) => name.trim().toLowerCase())
+      } else if (record.kind === 'error') {
+        unreadable.push({ row: record.row, column: record.column, message: record.message })
+      } else {
+        const names = header ?? []
+        records.push(
+          record.kind === 'fields'
+            ? Object.fromEntries(names.map((name, i) => [name, record.fields[i]]))
+            : Object.fromEntries(
+                Object.entries(record.values).map(([name, value]) => [
+                  name.trim().toLowerCase(),
+                  value,
+                ]),
+              ),
+        )
+        rowNumbers.push(record.row)
+      }
+    }
+    if (unreadable.length > 0) throw rejected(unreadable.length, unreadable.slice(0, 100))
+    header ??= []
   } else {
     if (!Array.isArray(body.body)) {
       throw rejected(1, [
@@ -68,9 +88,9 @@ export async function uploadAreaLinks(
     )
     if (notObjects.length > 0) throw rejected(notObjects.length, notObjects.slice(0, 100))
     records = body.body as Record<string, unknown>[]
-    firstRow = 1
+    rowNumbers = records.map((_, index) => index + 1)
   }
-  const validation = validateAreaLinks(records, firstRow)
+  const validation = validateAreaLinks(records, rowNumbers, header)
   if (!validation.ok) throw rejected(validation.total, validation.errors)
 
   const { links } = validation

@@ -15,10 +15,11 @@ import {
 const areaLinkRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { areaLinksRepository, config } = fastify
 
-  // a link table is small (one row per changed area): read whole as text
+  // a link table is small (one row per changed area): read whole, within the body limit, and
+  // decoded by the snapshot upload's CSV reader
   fastify.addContentTypeParser(
     ['text/csv', 'application/csv'],
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     (_request, body, done) => done(null, body),
   )
 
@@ -66,7 +67,7 @@ const areaLinkRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           dataEvents: fastify.dataEvents,
         },
         csv
-          ? { format: 'csv', text: request.body as unknown as string }
+          ? { format: 'csv', bytes: request.body as unknown as Buffer }
           : { format: 'json', body: request.body },
         { keyId: request.caller?.keyId ?? null },
       )

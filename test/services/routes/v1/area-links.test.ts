@@ -112,6 +112,46 @@ for (const engine of engines) {
         },
       )
 
+      t.test(
+        'when a spreadsheet saves ; with a BOM, upper-case headers and decimal commas, then it is read',
+        async (t) => {
+          const response = await post(
+            '\ufeffFROM_YEAR;From_Code;to_year;to_code;weight\n2022;WK036393;2023;WK0363TB;0,5\n' +
+              '2022;WK036393;2023;WK0363TC;0,5\n',
+          )
+          t.equal(response.statusCode, 201, response.body)
+          t.same(response.json(), { stored: 2, replaced: 0, areas: 1 })
+        },
+      )
+
+      t.test(
+        'when a row is bad after a blank line, then its spreadsheet row is named',
+        async (t) => {
+          const response = await post(`${amsterdamCsv}\n\n2022,WK036394,2023,WK0363TE,2`)
+          t.equal(response.statusCode, 422, response.body)
+          const [error] = response.json().error.details.errors
+          t.match(error, { column: 'weight', message: /at most 1, got "2"/ })
+          t.equal(error.row, 9, 'the blank line 8 counts, as in a spreadsheet')
+        },
+      )
+
+      t.test(
+        'when the bytes are not UTF-8, then the row is named and nothing stored',
+        async (t) => {
+          const response = await post(
+            Buffer.concat([
+              Buffer.from(
+                'from_year,from_code,to_year,to_code,weight\n2022,GM0457,2023,GM0363,1\n',
+              ),
+              Buffer.from([0x32, 0x30, 0x32, 0x32, 0x2c, 0xff, 0xfe, 0x0a]),
+            ]) as unknown as string,
+          )
+          t.equal(response.statusCode, 422, response.body)
+          t.match(response.json().error.details.errors[0], { row: 3, message: /UTF-8/ })
+          t.equal((await list()).total, 0)
+        },
+      )
+
       t.test('when the body is not a link table, then 415 or 422 say what is wrong', async (t) => {
         t.equal((await post('from_year', 'text/plain')).statusCode, 415)
         const notArray = await post({ from_year: 2022 }, 'application/json')
